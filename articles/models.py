@@ -1,0 +1,220 @@
+"""Stories, their sections and their tags."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+from taggit.managers import TaggableManager
+from taggit.models import TaggedItemBase
+
+from articles.wire import Dateline
+
+
+class StoryQuerySet(models.QuerySet):
+    def published(self) -> StoryQuerySet:
+        """What readers may see: published, with a publication time that has come.
+
+        The one rule for "public": every public page, feed, sitemap, search and API reads
+        through it. A published story with a future ``published_at`` is scheduled; it
+        appears by itself when the time comes.
+        """
+        return self.filter(status=Story.Status.PUBLISHED, published_at__lte=timezone.now())
+
+
+class StoryManager(models.Manager.from_queryset(StoryQuerySet)):
+    def get_by_natural_key(self, source_checksum: str) -> Story:
+        return self.get(source_checksum=source_checksum)
+
+
+class Story(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+
+    headline = models.CharField(max_length=300)
+    slug = models.SlugField(
+        max_length=120,
+        unique_for_date="published_at",
+        help_text="The last part of the story's address. Unique for its publication date.",
+    )
+    standfirst = models.TextField(
+        blank=True,
+        help_text="Optional summary shown under the headline and in search results.",
+    )
+    byline = models.CharField(max_length=200, blank=True, help_text="Optional, e.g. Jane Doe.")
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    published_at = models.DateTimeField(
+        "publication time",
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text="Readers see a published story from this time on. A time in the future "
+        "schedules it.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    dateline_place = models.CharField(
+        "dateline place", max_length=80, blank=True, help_text="Where it was filed: BAKU."
+    )
+    dateline_date = models.DateField(
+        "dateline date", null=True, blank=True, help_text="The date in the dateline."
+    )
+    dateline_credit = models.CharField(
+        "credit", max_length=40, blank=True, help_text="The agency credit: AFP, BSS/AFP."
+    )
+
+    source_text = models.TextField(
+        blank=True,
+        help_text="The wire copy exactly as it arrived. Kept for provenance; never edited.",
+    )
+    source_checksum = models.CharField(
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="SHA-256 of the source text; the same copy is never imported twice.",
+    )
+
+    tags = TaggableManager(blank=True, through="TaggedStory")
+
+    objects = StoryManager()
+
+    class Meta:
+        verbose_name_plural = "stories"
+        ordering = ["-published_at", "-pk"]
+        get_latest_by = "published_at"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_checksum"],
+                condition=~models.Q(source_checksum=""),
+                name="unique_story_source",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.headline
+
+    def get_absolute_url(self) -> str:
+        """The public address, dated by publication time; a draft without one has none."""
+        if self.published_at is None:
+            return ""
+        local = timezone.localtime(self.published_at)
+        return reverse(
+            "articles:story",
+            kwargs={
+                "year": local.year,
+                "month": local.month,
+                "day": local.day,
+                "slug": self.slug,
+            },
+        )
+
+    def natural_key(self) -> tuple[str]:
+        """Stories from wire copy are known by their copy, so fixtures need no ids."""
+        return (self.source_checksum,)
+
+    @property
+    def is_public(self) -> bool:
+        return (
+            self.status == self.Status.PUBLISHED
+            and self.published_at is not None
+            and self.published_at <= timezone.now()
+        )
+
+    @property
+    def dateline(self) -> Dateline | None:
+        """The structured dateline; ``str()`` renders it in wire style."""
+        if not self.dateline_place:
+            return None
+        return Dateline(self.dateline_place, self.dateline_date, self.dateline_credit)
+
+    @property
+    def sections_with_anchors(self) -> list[tuple[Section, str]]:
+        """Sections in order, each with an ``id`` for its subheading, unique in the story."""
+        seen: set[str] = set()
+        result = []
+        for section in self.sections.all():
+            anchor = ""
+            if section.subheading:
+                base = slugify(section.subheading) or f"section-{section.position}"
+                anchor, n = base, 2
+                while anchor in seen:
+                    anchor, n = f"{base}-{n}", n + 1
+                seen.add(anchor)
+            result.append((section, anchor))
+        return result
+
+
+class SectionManager(models.Manager):
+    def get_by_natural_key(self, source_checksum: str, position: int) -> Section:
+        return self.get(story__source_checksum=source_checksum, position=position)
+
+
+class Section(models.Model):
+    """A run of paragraphs under an optional subheading (blank for the lead)."""
+
+    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="sections")
+    position = models.PositiveSmallIntegerField(default=0)
+    subheading = models.CharField(
+        max_length=200, blank=True, help_text="Leave blank for the lead section."
+    )
+    body = models.TextField(
+        "paragraphs", help_text="Plain text. Separate paragraphs with a blank line."
+    )
+
+    objects = SectionManager()
+
+    class Meta:
+        ordering = ["story", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["story", "position"], name="unique_section_position")
+        ]
+
+    def __str__(self) -> str:
+        return self.subheading or "Lead"
+
+    def natural_key(self) -> tuple[str, int]:
+        return (*self.story.natural_key(), self.position)
+
+    natural_key.dependencies = ["articles.story"]
+
+    @property
+    def paragraphs(self) -> list[str]:
+        return paragraphs_from_text(self.body)
+
+
+class TaggedStoryManager(models.Manager):
+    def get_by_natural_key(self, source_checksum: str, tag_name: str) -> TaggedStory:
+        return self.get(content_object__source_checksum=source_checksum, tag__name=tag_name)
+
+
+class TaggedStory(TaggedItemBase):
+    """A story's tag, with a real foreign key (joins and indexes, not a generic relation)."""
+
+    content_object = models.ForeignKey(Story, on_delete=models.CASCADE)
+
+    objects = TaggedStoryManager()
+
+    class Meta:
+        verbose_name = "story tag"
+        constraints = [
+            models.UniqueConstraint(fields=["content_object", "tag"], name="unique_story_tag")
+        ]
+
+    def natural_key(self) -> tuple[str, str]:
+        return (*self.content_object.natural_key(), self.tag.name)
+
+    natural_key.dependencies = ["articles.story", "taggit.tag"]
+
+
+def paragraphs_from_text(text: str) -> list[str]:
+    """Paragraphs from the admin's text: blank lines separate them, single breaks too."""
+    return [line.strip() for line in text.replace("\r\n", "\n").split("\n") if line.strip()]
+
+
+def text_from_paragraphs(paragraphs) -> str:
+    return "\n\n".join(paragraphs)

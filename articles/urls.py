@@ -1,0 +1,35 @@
+from django.urls import path, register_converter
+
+from articles import views
+
+
+class DigitsConverter:
+    """Exactly ``width`` digits, so each story has one address (``/2023/09/21/…``)."""
+
+    width = 2
+
+    @property
+    def regex(self):
+        return rf"[0-9]{{{self.width}}}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value) -> str:
+        return f"{int(value):0{self.width}d}"
+
+
+class YearConverter(DigitsConverter):
+    width = 4
+
+
+register_converter(YearConverter, "yyyy")
+register_converter(DigitsConverter, "dd")
+
+app_name = "articles"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("<yyyy:year>/<dd:month>/<dd:day>/<slug:slug>/", views.story_detail, name="story"),
+    path("tags/<slug:slug>/", views.tag_detail, name="tag"),
+]
