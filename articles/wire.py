@@ -92,7 +92,7 @@ _DATELINE = re.compile(
 )
 _PLACE = re.compile(r"^[^\W\d_][^\W\d_ .'’-]*(?:[ .'’-]+[^\W\d_]+)*\.?$")
 
-_SUBHEADING = re.compile(rf"^{_DASH}\s*(?P<text>\S(?:.*\S)?)\s*{_DASH}$")
+_SUBHEADING = re.compile(rf"^{_DASH}\s*(?P<text>\S(?:.*?\S)?)\s*{_DASH}$")
 _LEFTOVER = re.compile(r"^[•·▪►]")
 
 # Capitalised words ("Azerbaijan", "Nagorno-Karabakh"), for tag suggestions.
@@ -221,7 +221,7 @@ def parse(
     timestamp line either (the date is then taken as the most recent such day).
     """
     text = decode(data) if isinstance(data, bytes) else data.removeprefix("\ufeff")
-    if len(text.encode("utf-8")) > MAX_INPUT_BYTES:
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_INPUT_BYTES:
         raise WireError(f"input is over {MAX_INPUT_BYTES:,} bytes; that is not one story")
     if isinstance(wire_tz, str):
         wire_tz = ZoneInfo(wire_tz)
@@ -314,7 +314,12 @@ def _normalise(text: str) -> str:
 def _refuse_control_characters(lines: list[str]) -> None:
     for number, line in enumerate(lines, start=1):
         for char in line:
-            if unicodedata.category(char) == "Cc" and char not in "\t\x0c":
+            category = unicodedata.category(char)
+            if category == "Cs":
+                raise WireError(
+                    f"not UTF-8 text (unpaired surrogate U+{ord(char):04X})", line=number
+                )
+            if category == "Cc" and char not in "\t\x0c":
                 raise WireError(
                     f"binary data, not text (control character U+{ord(char):04X})",
                     line=number,

@@ -1,0 +1,176 @@
+"""The first public pages: home, story and tag, with their contents and query budgets."""
+
+import re
+from datetime import UTC, datetime, timedelta
+from html import unescape
+
+import pytest
+from django.urls import reverse
+
+from articles.models import Story
+from tests.factories import make_story
+
+pytestmark = pytest.mark.django_db
+
+
+def text_of(response) -> str:
+    return unescape(response.content.decode())
+
+
+def test_story_page_shows_the_whole_seed_story(client, demo_story):
+    """Headline, wire-style dateline, subheadings as <h2> with ids, all 37 paragraphs."""
+    response = client.get(demo_story.get_absolute_url())
+    html = text_of(response)
+    assert response.status_code == 200
+    assert re.findall(r"<h1>(.*?)</h1>", html) == [
+        "Azerbaijan claims victory after Karabakh separatists surrender"
+    ]
+    assert '<span class="dateline">BAKU, Sept 21, 2023 (BSS/AFP) -</span> Azerbaijan said' in html
+    assert re.findall(r'<h2 id="([^"]+)">(.*?)</h2>', html) == [
+        ("truce-deal", "Truce deal"),
+        ("war-is-over", "'War is over'"),
+        ("international-pressure", "International pressure"),
+    ]
+    paragraphs = [p for section in demo_story.sections.all() for p in section.paragraphs]
+    assert len(paragraphs) == 37
+    for paragraph in paragraphs:
+        assert paragraph in html
+    assert "traditonal regional power broker" in html
+    assert "Latest News" not in html
+
+
+def test_story_page_links_to_working_tag_pages(client, demo_story):
+    """Every tag on the story links to a page that lists the story."""
+    html = text_of(client.get(demo_story.get_absolute_url()))
+    links = re.findall(r'<a href="(/tags/[^"]+/)" rel="tag">([^<]+)</a>', html)
+    assert sorted(name for _, name in links) == sorted(demo_story.tags.names())
+    assert ("/tags/nagorno-karabakh/", "Nagorno-Karabakh") in links
+    for href, name in links:
+        tag_page = client.get(href)
+        assert tag_page.status_code == 200
+        assert name in text_of(tag_page)
+        assert demo_story.headline in text_of(tag_page)
+
+
+def test_story_url_is_dated_by_publication():
+    """The address is /year/month/day/slug/ with two-digit month and day."""
+    story = Story(slug="truce", published_at=datetime(2023, 9, 1, 12, tzinfo=UTC))
+    assert story.get_absolute_url() == "/2023/09/01/truce/"
+    assert Story(slug="draft").get_absolute_url() == ""
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        {"status": Story.Status.DRAFT},
+        {"ago": -timedelta(hours=1)},
+        {"ago": None},
+    ],
+    ids=["draft", "scheduled", "no-time"],
+)
+def test_unpublished_stories_are_404_and_missing_from_lists(client, state):
+    """Drafts and scheduled stories are on no public page, even by direct address."""
+    tags = ["Secret"]
+    hidden = make_story(headline="Hidden embargoed story", tags=tags, **state)
+    make_story(headline="Visible story", tags=tags)
+    when = hidden.published_at or hidden.created_at
+    url = reverse(
+        "articles:story",
+        kwargs={"year": when.year, "month": when.month, "day": when.day, "slug": hidden.slug},
+    )
+    assert client.get(url).status_code == 404
+    for page in (reverse("articles:home"), reverse("articles:tag", args=["secret"])):
+        html = text_of(client.get(page))
+        assert "Visible story" in html
+        assert "Hidden embargoed story" not in html
+
+
+def test_story_page_404s_for_the_wrong_date_or_an_impossible_one(client):
+    """Only the story's own date finds it; 30 February is a 404, not an error."""
+    story = make_story(slug="on-time")
+    when = story.published_at
+    assert client.get(story.get_absolute_url()).status_code == 200
+    assert client.get(f"/{when.year - 1}/{when:%m/%d}/on-time/").status_code == 404
+    assert client.get("/2023/02/30/on-time/").status_code == 404
+    assert client.get("/2023/9/21/on-time/").status_code == 404
+
+
+def test_home_lists_published_stories_newest_first(client):
+    """Home shows public stories, newest first, and nothing else."""
+    make_story(headline="Older story", ago=timedelta(days=2))
+    make_story(headline="Newer story", ago=timedelta(hours=1))
+    make_story(headline="Draft story", status=Story.Status.DRAFT)
+    html = text_of(client.get("/"))
+    assert html.index("Newer story") < html.index("Older story")
+    assert "Draft story" not in html
+
+
+def test_home_says_so_when_nothing_is_published(client):
+    """An empty site explains itself."""
+    make_story(status=Story.Status.DRAFT)
+    assert "No stories have been published yet." in text_of(client.get("/"))
+
+
+def test_home_paginates(client):
+    """Twenty stories a page, with a link to older ones."""
+    for n in range(21):
+        make_story(headline=f"Paged story {n:02d}", ago=timedelta(hours=n + 1))
+    first, second = text_of(client.get("/")), text_of(client.get("/?page=2"))
+    assert "Paged story 00" in first and "Paged story 19" in first
+    assert "Paged story 20" not in first
+    assert 'rel="next"' in first
+    assert "Paged story 20" in second and "Paged story 00" not in second
+    assert "Paged story 00" in text_of(client.get("/?page=nonsense"))
+
+
+def test_tag_with_only_drafts_is_404(client):
+    """A tag page reveals nothing about unpublished stories."""
+    make_story(status=Story.Status.DRAFT, tags=["Embargo"])
+    assert client.get(reverse("articles:tag", args=["embargo"])).status_code == 404
+    assert client.get(reverse("articles:tag", args=["no-such-tag"])).status_code == 404
+
+
+def test_text_is_escaped_never_raw_html(client):
+    """Markup in copy reaches the page as text."""
+    story = make_story(
+        headline="<script>alert(1)</script> Headline",
+        sections=[("<b>Sub</b>", ["<img src=x onerror=alert(1)>"])],
+    )
+    html = client.get(story.get_absolute_url()).content.decode()
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; Headline" in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "&lt;b&gt;Sub&lt;/b&gt;" in html
+
+
+def test_repeated_subheadings_get_distinct_anchors(client):
+    """Two sections with one subheading still have unique ids."""
+    story = make_story(sections=[("", ["Lead."]), ("Update", ["One."]), ("Update", ["Two."])])
+    html = text_of(client.get(story.get_absolute_url()))
+    assert re.findall(r'<h2 id="([^"]+)">', html) == ["update", "update-2"]
+
+
+@pytest.mark.parametrize("size", [1, 12])
+def test_story_page_query_count_is_fixed(client, django_assert_max_num_queries, size):
+    """Story, sections, tags: three queries, however many sections and tags."""
+    story = make_story(
+        sections=[("", ["Lead."])] + [(f"Part {n}", [f"Text {n}."]) for n in range(size)],
+        tags=[f"Tag {n}" for n in range(size)],
+    )
+    with django_assert_max_num_queries(3):
+        response = client.get(story.get_absolute_url())
+    assert response.content.decode().count("<h2 id=") == size
+    assert response.content.decode().count('rel="tag"') == size
+
+
+@pytest.mark.parametrize("size", [1, 15])
+def test_list_pages_query_count_is_fixed(client, django_assert_max_num_queries, size):
+    """Home and tag pages: a fixed number of queries, however many stories and tags."""
+    for n in range(size):
+        make_story(tags=["Common", f"Own {n}", f"Other {n}"])
+    with django_assert_max_num_queries(3):
+        home = client.get("/")
+    with django_assert_max_num_queries(4):
+        tag = client.get(reverse("articles:tag", args=["common"]))
+    assert home.content.decode().count('class="story-card"') == size
+    assert tag.content.decode().count('class="story-card"') == size

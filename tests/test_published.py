@@ -1,0 +1,54 @@
+"""``Story.objects.published()``: the one rule for what readers may see."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from articles.models import Story
+from tests.factories import make_story
+
+pytestmark = pytest.mark.django_db
+
+
+def test_published_story_in_the_past_is_public():
+    """A published story whose time has come is public."""
+    story = make_story(ago=timedelta(days=1))
+    assert list(Story.objects.published()) == [story]
+    assert story.is_public
+
+
+def test_draft_is_never_public_whatever_its_time():
+    """A draft stays out, even with a publication time in the past."""
+    make_story(status=Story.Status.DRAFT, ago=timedelta(days=1))
+    make_story(status=Story.Status.DRAFT, ago=None)
+    assert not Story.objects.published().exists()
+
+
+def test_future_story_is_scheduled_not_public():
+    """A published story with a future time is scheduled, not public."""
+    story = make_story(ago=-timedelta(minutes=5))
+    assert not Story.objects.published().exists()
+    assert not story.is_public
+
+
+def test_published_without_a_time_is_not_public():
+    """A published status without a publication time does not leak."""
+    make_story(ago=None)
+    assert not Story.objects.published().exists()
+
+
+def test_scheduled_story_appears_by_itself_when_its_time_comes(monkeypatch):
+    """No job is needed: once the clock passes ``published_at`` the story is public."""
+    story = make_story(ago=-timedelta(hours=2))
+    later = timezone.now() + timedelta(hours=3)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    assert list(Story.objects.published()) == [story]
+
+
+def test_published_orders_newest_first():
+    """Readers see the newest story first."""
+    older = make_story(ago=timedelta(days=2))
+    newer = make_story(ago=timedelta(hours=1))
+    make_story(status=Story.Status.DRAFT, ago=timedelta(minutes=1))
+    assert list(Story.objects.published()) == [newer, older]
