@@ -5,3 +5,11 @@ class ArticlesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "articles"
     verbose_name = "Stories"
+
+    def ready(self):
+        import reversion
+        from taggit.models import Tag
+
+        # Story revisions follow their tags, so a restored revision can bring a tag back.
+        if not reversion.is_registered(Tag):
+            reversion.register(Tag)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import reversion
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -28,6 +29,7 @@ class StoryManager(models.Manager.from_queryset(StoryQuerySet)):
         return self.get(source_checksum=source_checksum)
 
 
+@reversion.register(follow=["sections", "taggedstory_set"])
 class Story(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -79,6 +81,13 @@ class Story(models.Model):
         help_text="SHA-256 of the source text; the same copy is never imported twice.",
     )
 
+    version = models.PositiveIntegerField(
+        default=1,
+        editable=False,
+        help_text="Goes up by one with every save; a save based on an older version is "
+        "refused, so no one overwrites a colleague's changes unseen.",
+    )
+
     tags = TaggableManager(blank=True, through="TaggedStory")
 
     objects = StoryManager()
@@ -87,6 +96,7 @@ class Story(models.Model):
         verbose_name_plural = "stories"
         ordering = ["-published_at", "-pk"]
         get_latest_by = "published_at"
+        permissions = [("publish_story", "Can publish, schedule and unpublish stories")]
         constraints = [
             models.UniqueConstraint(
                 fields=["source_checksum"],
@@ -154,6 +164,7 @@ class SectionManager(models.Manager):
         return self.get(story__source_checksum=source_checksum, position=position)
 
 
+@reversion.register()
 class Section(models.Model):
     """A run of paragraphs under an optional subheading (blank for the lead)."""
 
@@ -192,6 +203,7 @@ class TaggedStoryManager(models.Manager):
         return self.get(content_object__source_checksum=source_checksum, tag__name=tag_name)
 
 
+@reversion.register(follow=["tag"])
 class TaggedStory(TaggedItemBase):
     """A story's tag, with a real foreign key (joins and indexes, not a generic relation)."""
 

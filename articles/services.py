@@ -7,8 +7,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+import reversion
 from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -16,6 +19,20 @@ from articles import wire
 from articles.models import Section, Story, text_from_paragraphs
 
 SLUG_MAX_LENGTH = 80
+
+
+PUBLISH_PERMISSION = "articles.publish_story"
+
+
+class StaleEdit(Exception):
+    """A save based on a version of the story that someone else has since replaced."""
+
+    def __init__(self, *, story_pk: int, expected_version: int):
+        self.story_pk = story_pk
+        self.expected_version = expected_version
+        super().__init__(
+            f"story {story_pk} has changed since version {expected_version} was opened"
+        )
 
 
 class SidecarError(ValueError):
@@ -139,6 +156,7 @@ def import_wire_copy(
     publish: bool = False,
     tags: tuple[str, ...] | None = None,
     today: date | None = None,
+    user=None,
 ) -> ImportResult:
     """Save wire copy as a story; the same copy imported again changes nothing.
 
@@ -160,11 +178,14 @@ def import_wire_copy(
         published_at=published_at,
     )
     try:
-        with transaction.atomic():
+        with transaction.atomic(), reversion.create_revision():
             story.slug = unique_slug(slug=story.slug, published_at=published_at)
             story.save()
             Section.objects.bulk_create(sections)
             story.tags.set(list(tags if tags is not None else parsed.tags))
+            reversion.set_comment("Imported from wire copy")
+            if user is not None:
+                reversion.set_user(user)
     except IntegrityError:
         # Someone else imported the same copy between our check and our insert.
         existing = Story.objects.filter(source_checksum=parsed.checksum).first()
@@ -172,3 +193,94 @@ def import_wire_copy(
             raise
         return ImportResult(story=existing, created=False)
     return ImportResult(story=story, created=True)
+
+
+def can_publish(user) -> bool:
+    return user is not None and user.has_perm(PUBLISH_PERMISSION)
+
+
+def require_publisher(user) -> None:
+    if not can_publish(user):
+        raise PermissionDenied("Only editors can publish, schedule or unpublish stories.")
+
+
+def mark_published(story: Story, *, now: datetime | None = None) -> str:
+    """Make the story public now (a story already public keeps its time and address)."""
+    now = now or timezone.now()
+    if story.published_at is None or story.published_at > now:
+        story.published_at = now
+    story.status = Story.Status.PUBLISHED
+    story.slug = unique_slug(slug=story.slug, published_at=story.published_at, exclude_pk=story.pk)
+    return "Published"
+
+
+def mark_scheduled(story: Story, *, at: datetime | None) -> str:
+    """Publish the story by itself at ``at``, which must be in the future."""
+    if at is None or at <= timezone.now():
+        raise ValidationError(
+            {"published_at": "To schedule a story, give a publication time in the future."}
+        )
+    story.status = Story.Status.PUBLISHED
+    story.published_at = at
+    story.slug = unique_slug(slug=story.slug, published_at=at, exclude_pk=story.pk)
+    local = timezone.localtime(at)
+    return f"Scheduled for {local:%Y-%m-%d %H:%M %Z}"
+
+
+def mark_unpublished(story: Story) -> str:
+    """Take the story off the public site; it keeps its time for when it comes back."""
+    story.status = Story.Status.DRAFT
+    return "Unpublished"
+
+
+def save_story(*, story: Story, expected_version: int, user, comment: str = "Edited") -> Story:
+    """Save an edited story, unless someone saved it after ``expected_version`` was read.
+
+    The version check is part of the UPDATE itself, so two editors saving at the same
+    moment cannot both win: the second gets :class:`StaleEdit` and nothing of theirs is
+    written. Every save keeps a revision with who and when.
+    """
+    with transaction.atomic(), reversion.create_revision():
+        claimed = Story.objects.filter(pk=story.pk, version=expected_version).update(
+            version=F("version") + 1
+        )
+        if not claimed:
+            raise StaleEdit(story_pk=story.pk, expected_version=expected_version)
+        story.version = expected_version + 1
+        story.save()
+        reversion.set_user(user)
+        reversion.set_comment(comment)
+    return story
+
+
+def _change_publication(story: Story, *, user, expected_version: int | None, mark) -> Story:
+    require_publisher(user)
+    expected = story.version if expected_version is None else expected_version
+    comment = mark(story)
+    return save_story(story=story, expected_version=expected, user=user, comment=comment)
+
+
+def publish_story(*, story: Story, user, expected_version: int | None = None) -> Story:
+    """Publish now. Only for users with the publish permission."""
+    return _change_publication(
+        story, user=user, expected_version=expected_version, mark=mark_published
+    )
+
+
+def schedule_story(
+    *, story: Story, user, at: datetime, expected_version: int | None = None
+) -> Story:
+    """Publish at a future time, with no job needed: ``published()`` lets it in then."""
+    return _change_publication(
+        story,
+        user=user,
+        expected_version=expected_version,
+        mark=lambda s: mark_scheduled(s, at=at),
+    )
+
+
+def unpublish_story(*, story: Story, user, expected_version: int | None = None) -> Story:
+    """Take a story off the public site."""
+    return _change_publication(
+        story, user=user, expected_version=expected_version, mark=mark_unpublished
+    )

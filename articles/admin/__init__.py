@@ -1,0 +1,3 @@
+"""The editors' desk: the story admin and its tools, one module each."""
+
+from articles.admin import stories  # noqa: F401
