@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from django.contrib.contenttypes.models import ContentType
 from reversion.models import Version
@@ -24,10 +24,18 @@ class Snapshot:
     byline: str
     status: str
     published_at: datetime | None
-    dateline: str
+    dateline_place: str
+    dateline_date: date | None
+    dateline_credit: str
     sections: tuple[tuple[str, tuple[str, ...]], ...]
     tags: tuple[str, ...]
     version: int
+
+    @property
+    def dateline(self) -> str:
+        if not self.dateline_place:
+            return ""
+        return str(Dateline(self.dateline_place, self.dateline_date, self.dateline_credit))
 
     def body_lines(self) -> list[str]:
         lines = []
@@ -56,7 +64,9 @@ def snapshot_of_story(story: Story) -> Snapshot:
         byline=story.byline,
         status=story.status,
         published_at=story.published_at,
-        dateline=str(story.dateline or ""),
+        dateline_place=story.dateline_place,
+        dateline_date=story.dateline_date,
+        dateline_credit=story.dateline_credit,
         sections=tuple(
             (s.subheading, tuple(s.paragraphs)) for s in story.sections.order_by("position")
         ),
@@ -69,9 +79,9 @@ def snapshot_of_version(version: Version) -> Snapshot:
     """The story as a revision saved it, with the sections and tags saved alongside."""
     data = version.field_dict
     types = ContentType.objects.get_for_models(Section, TaggedStory)
-    related = version.revision.version_set.filter(
-        content_type__in=types.values()
-    ).select_related("content_type")
+    related = version.revision.version_set.filter(content_type__in=types.values()).select_related(
+        "content_type"
+    )
     sections, tag_ids = [], []
     for item in related:
         fields = item.field_dict
@@ -80,15 +90,15 @@ def snapshot_of_version(version: Version) -> Snapshot:
         elif fields.get("content_object_id") == version.object_id_int:
             tag_ids.append(fields["tag_id"])
     tag_names = _tag_names(version, tag_ids)
-    place = data.get("dateline_place", "")
-    dateline = Dateline(place, data.get("dateline_date"), data.get("dateline_credit", ""))
     return Snapshot(
         headline=data["headline"],
         standfirst=data.get("standfirst", ""),
         byline=data.get("byline", ""),
         status=data["status"],
         published_at=data.get("published_at"),
-        dateline=str(dateline) if place else "",
+        dateline_place=data.get("dateline_place", ""),
+        dateline_date=data.get("dateline_date"),
+        dateline_credit=data.get("dateline_credit", ""),
         sections=tuple(
             (subheading, tuple(paragraphs_from_text(body)))
             for _, subheading, body in sorted(sections)

@@ -253,6 +253,84 @@ def save_story(*, story: Story, expected_version: int, user, comment: str = "Edi
     return story
 
 
+def restore_version(*, story: Story, version, user, expected_version: int) -> Story:
+    """Bring back the words of an earlier revision as a new revision.
+
+    Headline, standfirst, byline, dateline, sections and tags come back; the publication
+    state stays as it is now (publishing is a separate, permitted step). Nothing is lost:
+    the state being replaced stays in the history.
+    """
+    from articles import history
+
+    snapshot = history.snapshot_of_version(version)
+    comment = f"Restored the version of {timezone.localtime(version.revision.date_created):%c}"
+    # One revision for the whole restore: the nested save joins this one.
+    with transaction.atomic(), reversion.create_revision():
+        _apply_words(story, snapshot)
+        save_story(story=story, expected_version=expected_version, user=user, comment=comment)
+        _replace_sections_and_tags(story, snapshot)
+    return story
+
+
+def recover_story(*, version, user) -> Story:
+    """Bring a deleted story back, as a draft, from its last revision.
+
+    It comes back under its old id (so its history still belongs to it) and as a draft
+    whatever it was, so recovering never publishes anything by itself.
+    """
+    from articles import history
+
+    if Story.objects.filter(pk=version.object_id_int).exists():
+        raise ValidationError("This story is not deleted.")
+    data = version.field_dict
+    checksum = data.get("source_checksum", "")
+    if checksum and Story.objects.filter(source_checksum=checksum).exists():
+        raise ValidationError(
+            "Its wire copy has been imported again since; edit that story instead."
+        )
+    snapshot = history.snapshot_of_version(version)
+    numbers = [v.field_dict.get("version", 0) for v in history.story_versions(data["id"])]
+    story = Story(
+        pk=data["id"],
+        slug=data["slug"],
+        status=Story.Status.DRAFT,
+        published_at=data.get("published_at"),
+        source_text=data.get("source_text", ""),
+        source_checksum=checksum,
+        version=max(numbers, default=0) + 1,
+    )
+    _apply_words(story, snapshot)
+    with transaction.atomic(), reversion.create_revision():
+        story.save(force_insert=True)
+        _replace_sections_and_tags(story, snapshot)
+        reversion.set_user(user)
+        reversion.set_comment("Recovered after deletion, as a draft")
+    return story
+
+
+def _apply_words(story: Story, snapshot) -> None:
+    story.headline = snapshot.headline
+    story.standfirst = snapshot.standfirst
+    story.byline = snapshot.byline
+    story.dateline_place = snapshot.dateline_place
+    story.dateline_date = snapshot.dateline_date
+    story.dateline_credit = snapshot.dateline_credit
+
+
+def _replace_sections_and_tags(story: Story, snapshot) -> None:
+    story.sections.all().delete()
+    Section.objects.bulk_create(
+        Section(
+            story=story,
+            position=position,
+            subheading=subheading,
+            body=text_from_paragraphs(paragraphs),
+        )
+        for position, (subheading, paragraphs) in enumerate(snapshot.sections)
+    )
+    story.tags.set(list(snapshot.tags))
+
+
 def _change_publication(story: Story, *, user, expected_version: int | None, mark) -> Story:
     require_publisher(user)
     expected = story.version if expected_version is None else expected_version

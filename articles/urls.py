@@ -32,4 +32,5 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("<yyyy:year>/<dd:month>/<dd:day>/<slug:slug>/", views.story_detail, name="story"),
     path("tags/<slug:slug>/", views.tag_detail, name="tag"),
+    path("preview/<int:pk>/", views.story_preview, name="preview"),
 ]

@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.db import DatabaseError, connection
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.cache import patch_cache_control
 from taggit.models import Tag
 
 from articles.models import Story
@@ -35,6 +36,22 @@ def story_detail(request, year: int, month: int, day: int, slug: str):
         published_at__date=day_published,
     )
     return render(request, "articles/story_detail.html", {"story": story})
+
+
+def story_preview(request, pk: int):
+    """Any story, draft or scheduled, exactly as readers will see it: for staff only.
+
+    Not a public path: everyone else gets a 404, as if the story did not exist, and the
+    response is never cached by a shared cache nor indexed.
+    """
+    user = request.user
+    if not (user.is_active and user.is_staff and user.has_perm("articles.view_story")):
+        raise Http404("No such story.")
+    story = get_object_or_404(Story.objects.prefetch_related("sections", "tags"), pk=pk)
+    response = render(request, "articles/story_detail.html", {"story": story, "preview": True})
+    patch_cache_control(response, private=True, no_store=True)
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
 
 
 def tag_detail(request, slug: str):

@@ -40,3 +40,47 @@ def make_story(
     if tags:
         story.tags.set(list(tags))
     return story
+
+
+def story_form_data(story: Story, **changes) -> dict:
+    """The POST an editor's browser sends from the story change form, with ``changes``.
+
+    ``sections`` may be given as a list of (subheading, body) to replace the inlines.
+    """
+    local = timezone.localtime(story.published_at) if story.published_at else None
+    data = {
+        "headline": story.headline,
+        "slug": story.slug,
+        "standfirst": story.standfirst,
+        "byline": story.byline,
+        "tags": ", ".join(f'"{name}"' for name in story.tags.names()),
+        "status": story.status,
+        "published_at_0": local.strftime("%Y-%m-%d") if local else "",
+        "published_at_1": local.strftime("%H:%M:%S") if local else "",
+        "dateline_place": story.dateline_place,
+        "dateline_date": story.dateline_date.isoformat() if story.dateline_date else "",
+        "dateline_credit": story.dateline_credit,
+        "expected_version": story.version,
+        "sections-MIN_NUM_FORMS": "0",
+        "sections-MAX_NUM_FORMS": "1000",
+    }
+    existing = list(story.sections.order_by("position")) if story.pk else []
+    wanted = changes.pop("sections", None)
+    rows = [(s.pk, s.position, s.subheading, s.body) for s in existing]
+    if wanted is not None:
+        rows = [
+            (existing[i].pk if i < len(existing) else "", i, sub, body)
+            for i, (sub, body) in enumerate(wanted)
+        ]
+    for i, (pk, position, subheading, body) in enumerate(rows):
+        data |= {
+            f"sections-{i}-id": pk,
+            f"sections-{i}-story": story.pk or "",
+            f"sections-{i}-position": position,
+            f"sections-{i}-subheading": subheading,
+            f"sections-{i}-body": body,
+        }
+    data["sections-TOTAL_FORMS"] = str(len(rows))
+    data["sections-INITIAL_FORMS"] = str(sum(1 for row in rows if row[0]))
+    data.update(changes)
+    return data

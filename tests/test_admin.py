@@ -3,8 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from articles.models import Story
-from tests.factories import make_story
+from tests.factories import make_story, story_form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -33,33 +32,13 @@ def test_editing_a_subheading_in_the_admin_shows_on_the_public_page(admin_client
     """A saved change reaches readers."""
     story = make_story(sections=[("", ["Lead."]), ("Old subheading", ["Body."])])
     url = reverse("admin:articles_story_change", args=[story.pk])
-    sections = list(story.sections.all())
-    data = {
-        "headline": story.headline,
-        "slug": story.slug,
-        "standfirst": "",
-        "byline": "",
-        "tags": "Baku",
-        "status": Story.Status.PUBLISHED,
-        "published_at_0": story.published_at.strftime("%Y-%m-%d"),
-        "published_at_1": story.published_at.strftime("%H:%M:%S"),
-        "dateline_place": "BAKU",
-        "dateline_date": "",
-        "dateline_credit": "AFP",
-        "sections-TOTAL_FORMS": "2",
-        "sections-INITIAL_FORMS": "2",
-        "sections-MIN_NUM_FORMS": "0",
-        "sections-MAX_NUM_FORMS": "1000",
-    }
-    for i, section in enumerate(sections):
-        data |= {
-            f"sections-{i}-id": section.pk,
-            f"sections-{i}-story": story.pk,
-            f"sections-{i}-position": section.position,
-            f"sections-{i}-subheading": section.subheading,
-            f"sections-{i}-body": section.body,
-        }
-    data["sections-1-subheading"] = "New subheading"
+    data = story_form_data(
+        story,
+        tags="Baku",
+        dateline_place="BAKU",
+        dateline_credit="AFP",
+        sections=[("", "Lead."), ("New subheading", "Body.")],
+    )
     response = admin_client.post(url, data)
     assert response.status_code == 302, response.context["errors"]
     html = client.get(story.get_absolute_url()).content.decode()
