@@ -3,6 +3,7 @@
 from datetime import timedelta
 from itertools import count
 
+import reversion
 from django.utils import timezone
 
 from articles.models import Section, Story
@@ -24,6 +25,13 @@ def make_story(
     n = next(_numbers)
     if published_at is None and ago is not None:
         published_at = timezone.now() - ago
+    with reversion.create_revision():
+        story = _create(n, headline, status, published_at, sections, tags, fields)
+        reversion.set_comment("Created by a test")
+    return story
+
+
+def _create(n, headline, status, published_at, sections, tags, fields) -> Story:
     story = Story.objects.create(
         headline=headline or f"Story number {n}",
         slug=fields.pop("slug", f"story-number-{n}"),
@@ -53,7 +61,7 @@ def story_form_data(story: Story, **changes) -> dict:
         "slug": story.slug,
         "standfirst": story.standfirst,
         "byline": story.byline,
-        "tags": ", ".join(f'"{name}"' for name in story.tags.names()),
+        "tags": ", ".join(f'"{name}"' for name in story.tags.names()) if story.pk else "",
         "status": story.status,
         "published_at_0": local.strftime("%Y-%m-%d") if local else "",
         "published_at_1": local.strftime("%H:%M:%S") if local else "",
@@ -84,3 +92,15 @@ def story_form_data(story: Story, **changes) -> dict:
     data["sections-INITIAL_FORMS"] = str(sum(1 for row in rows if row[0]))
     data.update(changes)
     return data
+
+
+def make_user(username: str, group: str | None = None, **fields):
+    """A staff user in the "Reporter" or "Editor" group (made by a data migration)."""
+    from django.contrib.auth.models import Group, User
+
+    user = User.objects.create_user(
+        username=username, password="correct horse battery", is_staff=True, **fields
+    )
+    if group:
+        user.groups.add(Group.objects.get(name=group))
+    return user

@@ -25,6 +25,7 @@ from articles.models import Section, Story
 
 POSITION_PARKING = 1000
 
+PUBLISH_BUTTONS = ("_publish", "_unpublish", "_schedule")
 PUBLICATION_BUTTONS = {
     "_publish": services.mark_published,
     "_unpublish": services.mark_unpublished,
@@ -132,7 +133,7 @@ class StoryAdminForm(forms.ModelForm):
                 raise ValidationError("This story was deleted while you were editing it.")
             if expected != current:
                 raise ValidationError(conflict_message(self.instance.pk, expected))
-        if "_schedule" in self.data:
+        if "_schedule" in self.data and "published_at" in self.fields:
             at = cleaned.get("published_at")
             if at is None or at <= timezone.now():
                 self.add_error(
@@ -270,10 +271,7 @@ class StoryAdmin(VersionAdmin):
 
     def save_model(self, request, obj, form, change):
         comment = "Edited" if change else "Created"
-        button = next(
-            (name for name in ("_publish", "_unpublish", "_schedule") if name in request.POST),
-            None,
-        )
+        button = next((name for name in PUBLISH_BUTTONS if name in request.POST), None)
         if button:
             services.require_publisher(request.user)
             if button == "_schedule":
@@ -311,6 +309,11 @@ class StoryAdmin(VersionAdmin):
             section.story = story
             section.position = position
             section.save()
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method == "POST" and any(name in request.POST for name in PUBLISH_BUTTONS):
+            services.require_publisher(request.user)
+        return super().changeform_view(request, object_id, form_url, extra_context)
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         context["can_publish"] = self.has_publish_permission(request) and (

@@ -31,6 +31,8 @@ class Command(BaseCommand):
             )
         call_command("migrate", interactive=False, verbosity=max(verbosity - 1, 0))
         call_command("loaddata", DEMO_FIXTURE, verbosity=verbosity)
+        # A first revision for each story, so history and conflict messages have a base.
+        call_command("createinitialrevisions", "articles.Story", verbosity=0)
         self.ensure_demo_editor()
         self.stdout.write(
             self.style.SUCCESS(
