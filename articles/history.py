@@ -85,9 +85,9 @@ def snapshot_of_version(version: Version) -> Snapshot:
     sections, tag_ids = [], []
     for item in related:
         fields = item.field_dict
-        if item.content_type == types[Section] and fields["story_id"] == version.object_id_int:
+        if item.content_type == types[Section] and fields["story_id"] == int(version.object_id):
             sections.append((fields["position"], fields["subheading"], fields["body"]))
-        elif fields.get("content_object_id") == version.object_id_int:
+        elif fields.get("content_object_id") == int(version.object_id):
             tag_ids.append(fields["tag_id"])
     tag_names = _tag_names(version, tag_ids)
     return Snapshot(

@@ -280,7 +280,7 @@ def recover_story(*, version, user) -> Story:
     """
     from articles import history
 
-    if Story.objects.filter(pk=version.object_id_int).exists():
+    if Story.objects.filter(pk=int(version.object_id)).exists():
         raise ValidationError("This story is not deleted.")
     data = version.field_dict
     checksum = data.get("source_checksum", "")

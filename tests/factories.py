@@ -99,7 +99,7 @@ def make_user(username: str, group: str | None = None, **fields):
     from django.contrib.auth.models import Group, User
 
     user = User.objects.create_user(
-        username=username, password="correct horse battery", is_staff=True, **fields
+        username=username, password="correct horse battery", **{"is_staff": True, **fields}
     )
     if group:
         user.groups.add(Group.objects.get(name=group))

@@ -1,7 +1,12 @@
 """The plain story admin: editors can list, search, open and save stories."""
 
+import re
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+
+from articles.models import Story
 
 from tests.factories import make_story, story_form_data
 
@@ -44,3 +49,91 @@ def test_editing_a_subheading_in_the_admin_shows_on_the_public_page(admin_client
     html = client.get(story.get_absolute_url()).content.decode()
     assert '<h2 id="new-subheading">New subheading</h2>' in html
     assert "BAKU (AFP) -" in html
+
+
+def count_queries(client, url, django_assert_max_num_queries, budget):
+    with django_assert_max_num_queries(budget) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(captured.captured_queries), response.content.decode()
+
+
+@pytest.mark.parametrize("size", [1, 25])
+def test_changelist_runs_a_fixed_number_of_queries(
+    admin_client, django_assert_max_num_queries, size
+):
+    """Headline, status, place, credit, time and tags for each row, in 12 queries at most,
+    however many stories and tags (tags are prefetched, not fetched per row)."""
+    for n in range(size):
+        make_story(dateline_place=f"PLACE {n}", tags=[f"Tag {n}", "Shared"])
+    url = reverse("admin:articles_story_changelist")
+    queries, html = count_queries(admin_client, url, django_assert_max_num_queries, 12)
+    assert html.count('class="field-tag_list"') == size
+    assert "Shared, Tag 0" in html
+
+
+def test_change_form_query_budget(admin_client, django_assert_max_num_queries, demo_story):
+    """The change form of the seed story (4 sections, 5 tags) runs 8 queries at most."""
+    url = reverse("admin:articles_story_change", args=[demo_story.pk])
+    queries, html = count_queries(admin_client, url, django_assert_max_num_queries, 8)
+    assert 'value="International pressure"' in html
+
+
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
+        ({"q": "traditonal"}, "Seed"),
+        ({"q": "Truce deal"}, "Seed"),
+        ({"q": "BSS/AFP"}, "Seed"),
+        ({"publication": "draft"}, "Draft one"),
+        ({"publication": "scheduled"}, "Scheduled one"),
+        ({"publication": "live"}, "Seed"),
+        ({"tag": "armenia"}, "Seed"),
+        ({"dateline_place": "LIMA"}, "Draft one"),
+        ({"dateline_credit": "Reuters"}, "Scheduled one"),
+    ],
+)
+def test_changelist_search_and_filters(admin_client, demo_story, query, found):
+    """Search covers body, subheadings and dateline; filters cover status, tag, place,
+    credit."""
+    demo_story.headline = "Seed"
+    demo_story.save()
+    make_story(headline="Draft one", status=Story.Status.DRAFT, dateline_place="LIMA")
+    make_story(headline="Scheduled one", ago=-timedelta(days=1), dateline_credit="Reuters")
+    html = admin_client.get(reverse("admin:articles_story_changelist"), query).content.decode()
+    rows = re.findall(r'<th class="field-headline"><a [^>]*>([^<]+)</a>', html)
+    assert rows == [found]
+
+
+def test_tag_suggestions_complete_the_typed_start(admin_client):
+    """The tag field's autocomplete offers existing tags that start with what was typed."""
+    make_story(tags=["Nagorno-Karabakh", "Nakhchivan", "Baku"])
+    url = reverse("admin:articles_tag_suggestions")
+    assert admin_client.get(url, {"q": "na"}).json() == {
+        "tags": ["Nagorno-Karabakh", "Nakhchivan"]
+    }
+    assert admin_client.get(url, {"q": ""}).json() == {"tags": []}
+
+
+def test_sections_can_be_reordered_and_new_ones_go_last(admin_client):
+    """Position numbers reorder sections; a new section without one is added at the end."""
+    story = make_story(sections=[("", ["Lead."]), ("First", ["A."]), ("Second", ["B."])])
+    data = story_form_data(story)
+    data["sections-1-position"], data["sections-2-position"] = "2", "1"
+    data |= {
+        "sections-3-id": "",
+        "sections-3-story": story.pk,
+        "sections-3-position": "",
+        "sections-3-subheading": "Added",
+        "sections-3-body": "C.",
+        "sections-TOTAL_FORMS": "4",
+    }
+    url = reverse("admin:articles_story_change", args=[story.pk])
+    assert admin_client.post(url, data).status_code == 302
+    sections = list(story.sections.order_by("position"))
+    assert [(s.position, s.subheading) for s in sections] == [
+        (0, ""),
+        (1, "Second"),
+        (2, "First"),
+        (3, "Added"),
+    ]
