@@ -1,3 +1,6 @@
+import os
+from pathlib import Path
+
 import pytest
 from django.core.management import call_command
 
@@ -20,3 +23,32 @@ def demo_story(db):
 
     call_command("loaddata", DEMO_FIXTURE, verbosity=0)
     return Story.objects.get()
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+# Playwright's sync API keeps an event loop running in the test thread, and Django refuses
+# ORM calls when it sees one. The tests' own ORM calls are plain synchronous code.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Playwright drives Debian's Chromium; its own browser download cannot work here."""
+    if not CHROMIUM.exists():
+        reason = f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return {
+        **browser_type_launch_args,
+        "executable_path": str(CHROMIUM),
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+        ],
+    }

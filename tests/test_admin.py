@@ -7,7 +7,6 @@ import pytest
 from django.urls import reverse
 
 from articles.models import Story
-
 from tests.factories import make_story, story_form_data
 
 pytestmark = pytest.mark.django_db
@@ -51,11 +50,11 @@ def test_editing_a_subheading_in_the_admin_shows_on_the_public_page(admin_client
     assert "BAKU (AFP) -" in html
 
 
-def count_queries(client, url, django_assert_max_num_queries, budget):
-    with django_assert_max_num_queries(budget) as captured:
+def get_within_budget(client, url, django_assert_max_num_queries, budget) -> str:
+    with django_assert_max_num_queries(budget):
         response = client.get(url)
     assert response.status_code == 200
-    return len(captured.captured_queries), response.content.decode()
+    return response.content.decode()
 
 
 @pytest.mark.parametrize("size", [1, 25])
@@ -67,7 +66,7 @@ def test_changelist_runs_a_fixed_number_of_queries(
     for n in range(size):
         make_story(dateline_place=f"PLACE {n}", tags=[f"Tag {n}", "Shared"])
     url = reverse("admin:articles_story_changelist")
-    queries, html = count_queries(admin_client, url, django_assert_max_num_queries, 12)
+    html = get_within_budget(admin_client, url, django_assert_max_num_queries, 12)
     assert html.count('class="field-tag_list"') == size
     assert "Shared, Tag 0" in html
 
@@ -75,7 +74,7 @@ def test_changelist_runs_a_fixed_number_of_queries(
 def test_change_form_query_budget(admin_client, django_assert_max_num_queries, demo_story):
     """The change form of the seed story (4 sections, 5 tags) runs 8 queries at most."""
     url = reverse("admin:articles_story_change", args=[demo_story.pk])
-    queries, html = count_queries(admin_client, url, django_assert_max_num_queries, 8)
+    html = get_within_budget(admin_client, url, django_assert_max_num_queries, 8)
     assert 'value="International pressure"' in html
 
 

@@ -1,0 +1,75 @@
+"""The editors' desk in a real browser: Playwright driving Chromium against a live server."""
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from articles.models import Story
+from tests.factories import make_story, make_user
+
+SEED = Path(__file__).resolve().parent.parent / "fixtures" / "source"
+SEED_COPY = SEED / "afp-2023-09-21-azerbaijan-claims-victory-karabakh.txt"
+PASSWORD = "correct horse battery"
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def log_in(page: Page, server, username: str) -> None:
+    page.goto(f"{server.url}/admin/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(
+        page.get_by_role("link", name="Log out").or_(page.get_by_role("button", name="Log out"))
+    ).to_be_visible()
+
+
+def test_two_editors_conflicting_saves(live_server, browser):
+    """Both open the story; the first save wins, the second is refused with who changed
+    it, and the second editor's text is still in the form."""
+    make_user("alice", "Editor", first_name="Alice", last_name="Aliyeva")
+    make_user("bob", "Editor", first_name="Bob", last_name="Baker")
+    story = make_story(headline="Talks to resume", sections=[("", ["Original lead."])])
+    change = f"{live_server.url}/admin/articles/story/{story.pk}/change/"
+    pages = {}
+    for name in ("alice", "bob"):
+        context = browser.new_context()
+        pages[name] = context.new_page()
+        log_in(pages[name], live_server, name)
+        pages[name].goto(change)
+
+    alice, bob = pages["alice"], pages["bob"]
+    alice.get_by_label("Headline").fill("Talks to resume in Yevlakh")
+    alice.get_by_role("button", name="Save", exact=True).click()
+    expect(alice.locator(".messagelist")).to_contain_text("was changed successfully")
+
+    bob.locator("#id_sections-0-body").fill("Bob's rewritten lead.")
+    bob.get_by_role("button", name="Save", exact=True).click()
+    expect(bob.locator(".errornote, .errorlist").first).to_be_visible()
+    expect(bob.locator("body")).to_contain_text("Alice Aliyeva saved this story")
+    expect(bob.locator("#id_sections-0-body")).to_have_value("Bob's rewritten lead.")
+
+    story.refresh_from_db()
+    assert story.headline == "Talks to resume in Yevlakh"
+    assert story.sections.get().body == "Original lead."
+
+    bob.get_by_role("link", name="See what changed").click()
+    expect(bob.locator("ins").first).to_contain_text("Talks to resume in Yevlakh")
+
+
+def test_reporter_cannot_publish(live_server, page: Page):
+    """A reporter sees no publishing buttons or actions and cannot set the status."""
+    make_user("rita", "Reporter")
+    story = make_story(headline="Reporter's draft", status=Story.Status.DRAFT, ago=None)
+    log_in(page, live_server, "rita")
+    page.goto(f"{live_server.url}/admin/articles/story/{story.pk}/change/")
+    expect(page.get_by_label("Headline")).to_have_value("Reporter's draft")
+    expect(page.get_by_role("button", name=re.compile("publish", re.I))).to_have_count(0)
+    expect(page.locator("select#id_status")).to_have_count(0)
+    page.goto(f"{live_server.url}/admin/articles/story/")
+    options = page.locator("select[name=action] option").all_inner_texts()
+    assert not any("ublish" in option or "chedule" in option for option in options)
+    story.refresh_from_db()
+    assert story.status == Story.Status.DRAFT
