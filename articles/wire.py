@@ -239,7 +239,7 @@ def parse(
 
     published_at = None
     first_line, first = numbered[0]
-    stamp = _read_timestamp(first, wire_tz)
+    stamp = _read_timestamp(first, wire_tz, first_line)
     if stamp is not None:
         published_at = stamp
         numbered.pop(0)
@@ -326,7 +326,7 @@ def _refuse_control_characters(lines: list[str]) -> None:
                 )
 
 
-def _read_timestamp(line: str, wire_tz: tzinfo) -> datetime | None:
+def _read_timestamp(line: str, wire_tz: tzinfo, number: int) -> datetime | None:
     for pattern in _TIMESTAMP_PATTERNS:
         match = pattern.match(line)
         if match:
@@ -342,7 +342,9 @@ def _read_timestamp(line: str, wire_tz: tzinfo) -> datetime | None:
                     tzinfo=wire_tz,
                 )
             except ValueError:
-                return None
+                raise WireError(
+                    f"timestamp {line!r} is not a real date and time", line=number
+                ) from None
     return None
 
 
@@ -367,9 +369,10 @@ def _read_dateline(
     place = ", ".join(head)
     if not all(_PLACE.match(part) for part in head):
         return None
-    # Without a credit or a date, only an all-capitals place is a dateline ("BAKU - ...");
-    # "Moscow - the power broker - said" is a sentence.
-    if not credit and date_text is None and not place.isupper():
+    # Agencies write the place in capitals ("BAKU", "KYIV, Ukraine") and credit themselves
+    # or give a date; "Moscow -- the power broker -- said" and "US - China talks" are not
+    # datelines, nor is "Ms Smith (right) - said".
+    if not head[0].isupper() or credit[:1].islower() or (not credit and date_text is None):
         return None
     if date_text is not None:
         when = _read_dateline_date(date_text, reference, warnings)
