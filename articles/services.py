@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -11,12 +12,13 @@ import reversion
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Prefetch
 from django.utils import timezone
 from django.utils.text import slugify
+from taggit.models import Tag
 
 from articles import wire
-from articles.models import Section, Story, text_from_paragraphs
+from articles.models import Section, Story, TaggedStory, text_from_paragraphs
 
 SLUG_MAX_LENGTH = 80
 
@@ -362,3 +364,61 @@ def unpublish_story(*, story: Story, user, expected_version: int | None = None) 
     return _change_publication(
         story, user=user, expected_version=expected_version, mark=mark_unpublished
     )
+
+
+def merge_tags(*, target: Tag, sources: Iterable[Tag], user) -> int:
+    """Fold the ``sources`` tags into ``target``, delete them, and return how many stories
+    changed.
+
+    Every story that had a source tag has the target exactly once afterwards. Its version
+    goes up, so an editor who opened it before the merge gets a conflict instead of saving
+    the old tag back, and the change is kept as one revision with who and what. The target
+    is never deleted, even when it is among the sources. Only users who may both change
+    and delete tags can merge them.
+    """
+    if user is None or not (
+        user.has_perm("taggit.change_tag") and user.has_perm("taggit.delete_tag")
+    ):
+        raise PermissionDenied("Only editors who may change and delete tags can merge them.")
+    source_ids = {tag.pk for tag in sources} - {target.pk}
+    if not source_ids:
+        return 0
+    with transaction.atomic(), reversion.create_revision():
+        # Locking the tags makes a concurrent tagging with a source wait, then fail, rather
+        # than land on a tag that is about to disappear (PostgreSQL; SQLite serialises).
+        locked = list(
+            Tag.objects.select_for_update().filter(pk__in=[*source_ids, target.pk]).order_by("pk")
+        )
+        names = sorted((tag.name for tag in locked if tag.pk in source_ids), key=str.lower)
+        story_ids = set(
+            TaggedStory.objects.filter(tag_id__in=source_ids).values_list(
+                "content_object_id", flat=True
+            )
+        )
+        if story_ids:
+            have_target = set(
+                TaggedStory.objects.filter(
+                    tag_id=target.pk, content_object_id__in=story_ids
+                ).values_list("content_object_id", flat=True)
+            )
+            TaggedStory.objects.bulk_create(
+                [
+                    TaggedStory(content_object_id=story_id, tag_id=target.pk)
+                    for story_id in sorted(story_ids - have_target)
+                ],
+                batch_size=500,
+            )
+            Story.objects.filter(pk__in=story_ids).update(
+                version=F("version") + 1, updated_at=timezone.now()
+            )
+        # Deleting the tags deletes their remaining story tags with them.
+        Tag.objects.filter(pk__in=source_ids).delete()
+        stories = Story.objects.filter(pk__in=story_ids).prefetch_related(
+            "sections",
+            Prefetch("taggedstory_set", queryset=TaggedStory.objects.select_related("tag")),
+        )
+        for story in stories:
+            reversion.add_to_revision(story)
+        reversion.set_user(user)
+        reversion.set_comment(f"Merged tags {', '.join(names)} into {target.name}")
+    return len(story_ids)

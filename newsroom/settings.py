@@ -118,6 +118,10 @@ USE_TZ = True
 # The seed copy comes from BSS, Bangladesh's national agency, on Dhaka time.
 WIRE_TIME_ZONE = os.environ.get("WIRE_TIME_ZONE", "Asia/Dhaka")
 
+# A request body may carry one story's copy at the parser's limit (1 MB) even when every
+# character takes four bytes; the wire desk refuses anything larger with a message.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
