@@ -19,6 +19,9 @@ def test_changelist_lists_and_searches_stories(admin_client):
     url = reverse("admin:articles_story_changelist")
     html = admin_client.get(url).content.decode()
     assert "Quake hits Lima" in html and "Truce in Baku" in html
+    assert 'href="/admin/articles/story/wire-desk/">Wire desk</a>' in html
+    assert 'href="/admin/articles/story/?publication=scheduled">Scheduled</a>' in html
+    assert "Recover deleted stories" in html
     found = admin_client.get(url, {"q": "lima"}).content.decode()
     assert "Quake hits Lima" in found and "Truce in Baku" not in found
 

@@ -26,6 +26,42 @@ def log_in(page: Page, server, username: str) -> None:
     ).to_be_visible()
 
 
+def test_editor_turns_wire_copy_into_a_published_story(live_server, page: Page):
+    """Paste, preview, create the draft, edit a subheading, publish, read it on the site."""
+    make_user("eddie", "Editor")
+    log_in(page, live_server, "eddie")
+    page.goto(f"{live_server.url}/admin/articles/story/")
+    page.get_by_role("link", name="Wire desk").click()
+    page.get_by_label("Paste wire copy").fill(SEED_COPY.read_text(encoding="utf-8"))
+    page.get_by_role("button", name="Preview").click()
+
+    preview = page.locator("#content")
+    expect(preview).to_contain_text(
+        "Azerbaijan claims victory after Karabakh separatists surrender"
+    )
+    expect(preview).to_contain_text("BAKU, Sept 21, 2023 (BSS/AFP) -")
+    expect(preview).to_contain_text("Truce deal")
+    expect(preview).to_contain_text("37")
+    assert not Story.objects.exists()
+
+    page.get_by_role("button", name="Create draft").click()
+    expect(page.locator(".messagelist")).to_contain_text("saved as a draft")
+    story = Story.objects.get()
+    assert story.status == Story.Status.DRAFT
+
+    page.locator("#id_sections-1-subheading").fill("Truce deal signed in Yevlakh")
+    page.get_by_role("button", name="Save and publish now").click()
+    expect(page.locator(".messagelist")).to_contain_text("is published")
+
+    page.goto(f"{live_server.url}/")
+    page.get_by_role("link", name="Azerbaijan claims victory").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Azerbaijan claims victory after Karabakh separatists surrender"
+    )
+    expect(page.get_by_role("heading", name="Truce deal signed in Yevlakh")).to_be_visible()
+    expect(page.locator(".dateline")).to_have_text("BAKU, Sept 21, 2023 (BSS/AFP) -")
+
+
 def test_two_editors_conflicting_saves(live_server, browser):
     """Both open the story; the first save wins, the second is refused with who changed
     it, and the second editor's text is still in the form."""

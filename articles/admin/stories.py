@@ -206,6 +206,7 @@ class StoryAdmin(VersionAdmin):
     inlines = [SectionInline]
     actions = ["publish_now", "unpublish", "schedule"]
     change_form_template = "admin/articles/story/change_form.html"
+    change_list_template = "admin/articles/story/change_list.html"
     fieldsets = [
         (None, {"fields": ["headline", "slug", "standfirst", "byline", "tags"]}),
         ("Dateline", {"fields": ["dateline_place", "dateline_date", "dateline_credit"]}),
