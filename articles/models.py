@@ -63,6 +63,13 @@ class Story(models.Model):
     dateline_place = models.CharField(
         "dateline place", max_length=80, blank=True, help_text="Where it was filed: BAKU."
     )
+    place_slug = models.SlugField(
+        max_length=80,
+        blank=True,
+        editable=False,
+        db_index=True,
+        help_text="The dateline place in an address (baku); kept in step with the place.",
+    )
     dateline_date = models.DateField(
         "dateline date", null=True, blank=True, help_text="The date in the dateline."
     )
@@ -107,6 +114,13 @@ class Story(models.Model):
 
     def __str__(self) -> str:
         return self.headline
+
+    def save(self, *args, **kwargs):
+        # Derived, but stored: readers browse by place, and that lookup needs an index.
+        self.place_slug = slugify(self.dateline_place)
+        if kwargs.get("update_fields") is not None and "dateline_place" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "place_slug"}
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         """The public address, dated by publication time; a draft without one has none."""

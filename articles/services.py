@@ -119,6 +119,7 @@ def build_story(
         status=status,
         published_at=published_at,
         dateline_place=dateline.place,
+        place_slug=slugify(dateline.place),
         dateline_date=dateline.date,
         dateline_credit=dateline.credit,
         source_text=parsed.source_text,
