@@ -32,5 +32,6 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("<yyyy:year>/<dd:month>/<dd:day>/<slug:slug>/", views.story_detail, name="story"),
     path("tags/<slug:slug>/", views.tag_detail, name="tag"),
+    path("places/<slug:slug>/", views.place_detail, name="place"),
     path("preview/<int:pk>/", views.story_preview, name="preview"),
 ]

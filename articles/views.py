@@ -1,23 +1,40 @@
 """Public pages: every story shown here comes through ``Story.objects.published()``."""
 
-from datetime import date
+from datetime import date, timedelta
 
-from django.core.paginator import Paginator
 from django.db import DatabaseError, connection
-from django.http import Http404, HttpResponse
+from django.db.models import Count
+from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, render
+from django.templatetags.static import static
 from django.utils.cache import patch_cache_control
 from taggit.models import Tag
 
+from articles import structured_data
 from articles.models import Story
+from articles.pagination import BadCursor, keyset_page
 
 STORIES_PER_PAGE = 20
+RELATED_STORIES = 4
+# Saves within a few minutes of publication are not worth an "Updated" line.
+EDIT_GRACE = timedelta(minutes=5)
 
 
 def _page(request, stories):
-    return Paginator(stories.prefetch_related("tags"), STORIES_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    """A page of a story list, from the ``before``/``after`` cursor in the query string.
+
+    A cursor this site did not make (edited by hand, cut short) gives the newest page.
+    """
+    stories = stories.prefetch_related("tags")
+    try:
+        return keyset_page(
+            stories,
+            before=request.GET.get("before"),
+            after=request.GET.get("after"),
+            size=STORIES_PER_PAGE,
+        )
+    except BadCursor:
+        return keyset_page(stories, size=STORIES_PER_PAGE)
 
 
 def home(request):
@@ -35,7 +52,7 @@ def story_detail(request, year: int, month: int, day: int, slug: str):
         slug=slug,
         published_at__date=day_published,
     )
-    return render(request, "articles/story_detail.html", {"story": story})
+    return _render_story(request, story)
 
 
 def story_preview(request, pk: int):
@@ -48,18 +65,53 @@ def story_preview(request, pk: int):
     if not (user.is_active and user.is_staff and user.has_perm("articles.view_story")):
         raise Http404("No such story.")
     story = get_object_or_404(Story.objects.prefetch_related("sections", "tags"), pk=pk)
-    response = render(request, "articles/story_detail.html", {"story": story, "preview": True})
+    response = _render_story(request, story, preview=True)
     patch_cache_control(response, private=True, no_store=True)
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
 
+def _render_story(request, story: Story, *, preview: bool = False):
+    tag_ids = [tag.pk for tag in story.tags.all()]
+    related = []
+    if tag_ids:
+        related = list(
+            Story.objects.published()
+            .filter(tags__in=tag_ids)
+            .exclude(pk=story.pk)
+            .annotate(shared=Count("tags"))
+            .order_by("-shared", "-published_at", "-pk")[:RELATED_STORIES]
+        )
+    edited = story.published_at and story.updated_at - story.published_at > EDIT_GRACE
+    context = {
+        "story": story,
+        "updated_at": story.updated_at if edited else None,
+        "related": related,
+        "preview": preview,
+        "description": structured_data.description(story),
+        "canonical": request.build_absolute_uri(story.get_absolute_url())
+        if story.published_at
+        else None,
+        "json_ld": structured_data.news_article_json(story, request) if not preview else None,
+    }
+    return render(request, "articles/story_detail.html", context)
+
+
 def tag_detail(request, slug: str):
     tag = get_object_or_404(Tag, slug=slug)
     page = _page(request, Story.objects.published().filter(tags=tag))
-    if not page.object_list:
+    if not page.items and not request.GET:
         raise Http404("No published stories with this tag.")
     return render(request, "articles/tag_detail.html", {"tag": tag, "page": page})
+
+
+def place_detail(request, slug: str):
+    """Every story filed from one dateline place: all of BAKU's."""
+    page = _page(request, Story.objects.published().filter(place_slug=slug))
+    if not page.items and not request.GET:
+        raise Http404("No published stories from this place.")
+    place = page.items[0].dateline_place if page.items else slug.upper()
+    return render(request, "articles/place_detail.html", {"place": place, "page": page})
 
 
 def healthz(request):
@@ -76,3 +128,8 @@ def healthz(request):
             headers={"Retry-After": "30", "Cache-Control": "no-store"},
         )
     return HttpResponse("ok\n", content_type="text/plain", headers={"Cache-Control": "no-store"})
+
+
+def favicon(request):
+    """Browsers and crawlers ask for /favicon.ico whatever the page says."""
+    return HttpResponsePermanentRedirect(static("favicon.svg"))

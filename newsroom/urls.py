@@ -6,5 +6,6 @@ from articles import views
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon),
     path("", include("articles.urls")),
 ]

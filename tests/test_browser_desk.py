@@ -54,7 +54,7 @@ def test_editor_turns_wire_copy_into_a_published_story(live_server, page: Page):
     expect(page.locator(".messagelist")).to_contain_text("is published")
 
     page.goto(f"{live_server.url}/")
-    page.get_by_role("link", name="Azerbaijan claims victory").click()
+    page.get_by_role("main").get_by_role("link", name="Azerbaijan claims victory").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Azerbaijan claims victory after Karabakh separatists surrender"
     )

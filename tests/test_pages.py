@@ -6,6 +6,7 @@ from html import unescape
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from articles.models import Story
 from tests.factories import make_story
@@ -17,6 +18,11 @@ def text_of(response) -> str:
     return unescape(response.content.decode())
 
 
+def section_headings(html: str) -> list[tuple[str, str]]:
+    """The story's subheadings: each <h2> that labels its own section."""
+    return re.findall(r'<section aria-labelledby="([^"]+)">\s*<h2 id="\1">(.*?)</h2>', html)
+
+
 def test_story_page_shows_the_whole_seed_story(client, demo_story):
     """Headline, wire-style dateline, subheadings as <h2> with ids, all 37 paragraphs."""
     response = client.get(demo_story.get_absolute_url())
@@ -26,7 +32,7 @@ def test_story_page_shows_the_whole_seed_story(client, demo_story):
         "Azerbaijan claims victory after Karabakh separatists surrender"
     ]
     assert '<span class="dateline">BAKU, Sept 21, 2023 (BSS/AFP) -</span> Azerbaijan said' in html
-    assert re.findall(r'<h2 id="([^"]+)">(.*?)</h2>', html) == [
+    assert section_headings(html) == [
         ("truce-deal", "Truce deal"),
         ("war-is-over", "'War is over'"),
         ("international-pressure", "International pressure"),
@@ -111,16 +117,37 @@ def test_home_says_so_when_nothing_is_published(client):
     assert "No stories have been published yet." in text_of(client.get("/"))
 
 
-def test_home_paginates(client):
-    """Twenty stories a page, with a link to older ones."""
-    for n in range(21):
-        make_story(headline=f"Paged story {n:02d}", ago=timedelta(hours=n + 1))
-    first, second = text_of(client.get("/")), text_of(client.get("/?page=2"))
-    assert "Paged story 00" in first and "Paged story 19" in first
-    assert "Paged story 20" not in first
-    assert 'rel="next"' in first
-    assert "Paged story 20" in second and "Paged story 00" not in second
-    assert "Paged story 00" in text_of(client.get("/?page=nonsense"))
+def test_home_pages_by_cursor_without_gaps_or_repeats(client):
+    """Twenty stories a page; "Older stories" walks every story once, even when several
+    share one publication time; "Newer stories" walks back."""
+    moment = timezone.now() - timedelta(hours=1)
+    for n in range(45):
+        make_story(
+            headline=f"Paged story {n:02d}", published_at=moment - timedelta(minutes=n // 3)
+        )
+    seen, url, pages = [], "/", []
+    while url:
+        html = text_of(client.get(url))
+        pages.append(html)
+        seen += re.findall(r"Paged story \d\d(?=</a></h2>)", html)
+        older = re.search(r'<a href="(\?before=[^"]+)" rel="next">', html)
+        url = "/" + older.group(1) if older else None
+    assert len(pages) == 3
+    newest_first = [story.headline for story in Story.objects.published()]
+    assert seen == newest_first
+    assert sorted(seen) == [f"Paged story {n:02d}" for n in range(45)]
+    newer = re.search(r'<a href="(\?after=[^"]+)" rel="prev">', pages[1]).group(1)
+    first_again = re.findall(r"Paged story \d\d(?=</a></h2>)", text_of(client.get("/" + newer)))
+    assert first_again == newest_first[:20]
+
+
+@pytest.mark.parametrize("cursor", ["nonsense", "1-", "99999999999999999999-1", "-1-2", "%00"])
+def test_a_made_up_cursor_gives_the_newest_page(client, cursor):
+    """Odd query strings answer calmly with the newest stories."""
+    make_story(headline="The newest story")
+    response = client.get("/", {"before": cursor})
+    assert response.status_code == 200
+    assert "The newest story" in text_of(response)
 
 
 def test_tag_with_only_drafts_is_404(client):
@@ -147,30 +174,35 @@ def test_repeated_subheadings_get_distinct_anchors(client):
     """Two sections with one subheading still have unique ids."""
     story = make_story(sections=[("", ["Lead."]), ("Update", ["One."]), ("Update", ["Two."])])
     html = text_of(client.get(story.get_absolute_url()))
-    assert re.findall(r'<h2 id="([^"]+)">', html) == ["update", "update-2"]
+    assert [anchor for anchor, _ in section_headings(html)] == ["update", "update-2"]
 
 
 @pytest.mark.parametrize("size", [1, 12])
 def test_story_page_query_count_is_fixed(client, django_assert_max_num_queries, size):
-    """Story, sections, tags: three queries, however many sections and tags."""
+    """Story, sections, tags, related stories, latest news: five queries, however many
+    sections and tags."""
     story = make_story(
         sections=[("", ["Lead."])] + [(f"Part {n}", [f"Text {n}."]) for n in range(size)],
         tags=[f"Tag {n}" for n in range(size)],
     )
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(5):
         response = client.get(story.get_absolute_url())
-    assert response.content.decode().count("<h2 id=") == size
+    assert len(section_headings(response.content.decode())) == size
     assert response.content.decode().count('rel="tag"') == size
 
 
 @pytest.mark.parametrize("size", [1, 15])
 def test_list_pages_query_count_is_fixed(client, django_assert_max_num_queries, size):
-    """Home and tag pages: a fixed number of queries, however many stories and tags."""
+    """Home, tag and place pages: a fixed number of queries, however many stories and
+    tags (the page, its tags, the latest news; the tag page looks up its tag)."""
     for n in range(size):
-        make_story(tags=["Common", f"Own {n}", f"Other {n}"])
+        make_story(tags=["Common", f"Own {n}", f"Other {n}"], dateline_place="SOMEWHERE")
     with django_assert_max_num_queries(3):
         home = client.get("/")
     with django_assert_max_num_queries(4):
         tag = client.get(reverse("articles:tag", args=["common"]))
+    with django_assert_max_num_queries(3):
+        place = client.get(reverse("articles:place", args=["somewhere"]))
     assert home.content.decode().count('class="story-card"') == size
     assert tag.content.decode().count('class="story-card"') == size
+    assert place.content.decode().count('class="story-card"') == size

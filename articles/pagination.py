@@ -1,0 +1,87 @@
+"""Keyset pagination for story lists: no OFFSET and no COUNT, however deep the page.
+
+A page is asked for by a cursor naming the last story seen, ``(published_at, pk)``, so the
+database walks its publication-time index from there and reads one page, whether it is the
+first page or the thousandth. Cursors are opaque to readers: ``1695268500000000-12``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.db.models import Q, QuerySet
+
+CURSOR = re.compile(r"^(\d{1,20})-(\d{1,20})$")
+
+
+class BadCursor(ValueError):
+    """A cursor that this site did not make."""
+
+
+@dataclass(frozen=True)
+class KeysetPage:
+    items: list
+    older: str | None
+    newer: str | None
+
+    def __iter__(self):
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    @property
+    def has_other_pages(self) -> bool:
+        return bool(self.older or self.newer)
+
+
+def cursor_for(story) -> str:
+    stamp = story.published_at.astimezone(UTC)
+    micros = int(stamp.timestamp()) * 1_000_000 + stamp.microsecond
+    return f"{micros}-{story.pk}"
+
+
+def read_cursor(cursor: str) -> tuple[datetime, int]:
+    match = CURSOR.match(cursor)
+    if not match:
+        raise BadCursor(f"not a page cursor: {cursor[:40]!r}")
+    micros, pk = int(match[1]), int(match[2])
+    try:
+        when = datetime.fromtimestamp(micros // 1_000_000, tz=UTC).replace(
+            microsecond=micros % 1_000_000
+        )
+    except (OverflowError, OSError, ValueError):
+        raise BadCursor(f"not a page cursor: {cursor[:40]!r}") from None
+    return when, pk
+
+
+def keyset_page(
+    stories: QuerySet, *, before: str | None = None, after: str | None = None, size: int = 20
+) -> KeysetPage:
+    """One page of ``stories`` (published ones: every story has a ``published_at``).
+
+    ``before`` gives the page of older stories after that cursor, ``after`` the page of
+    newer ones before it; neither gives the newest page. Raises :class:`BadCursor`.
+    """
+    if after:
+        when, pk = read_cursor(after)
+        newer_first = Q(published_at__gt=when) | Q(published_at=when, pk__gt=pk)
+        rows = list(stories.filter(newer_first).order_by("published_at", "pk")[: size + 1])
+        has_newer = len(rows) > size
+        items = list(reversed(rows[:size]))
+        has_older = True
+    else:
+        if before:
+            when, pk = read_cursor(before)
+            stories = stories.filter(Q(published_at__lt=when) | Q(published_at=when, pk__lt=pk))
+        rows = list(stories.order_by("-published_at", "-pk")[: size + 1])
+        has_older = len(rows) > size
+        items = rows[:size]
+        has_newer = bool(before)
+    return KeysetPage(
+        items=items,
+        older=cursor_for(items[-1]) if items and has_older else None,
+        newer=cursor_for(items[0]) if items and has_newer else None,
+    )

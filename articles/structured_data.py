@@ -1,0 +1,63 @@
+"""What a story page tells search engines and aggregators: its description and its
+schema.org ``NewsArticle``."""
+
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import Truncator
+
+from articles.models import Story
+
+DESCRIPTION_CHARS = 160
+
+# In a <script> element, these would end the element or start markup.
+_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
+
+
+def description(story: Story) -> str:
+    """The standfirst, or else the opening of the first paragraph, in one short line."""
+    text = story.standfirst
+    if not text:
+        first = next((s for s in story.sections.all() if s.paragraphs), None)
+        text = first.paragraphs[0] if first else story.headline
+    return Truncator(" ".join(text.split())).chars(DESCRIPTION_CHARS)
+
+
+def news_article(story: Story, request) -> dict:
+    """The schema.org NewsArticle for a published story (sections and tags prefetched)."""
+    url = request.build_absolute_uri(story.get_absolute_url())
+    words = sum(len(p.split()) for s in story.sections.all() for p in s.paragraphs)
+    data = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": story.headline,
+        "description": description(story),
+        "url": url,
+        "mainEntityOfPage": {"@type": "WebPage", "@id": url},
+        "datePublished": story.published_at.isoformat(),
+        "dateModified": max(story.updated_at, story.published_at).isoformat(),
+        "inLanguage": "en",
+        "wordCount": words,
+        "isAccessibleForFree": True,
+        "keywords": [tag.name for tag in story.tags.all()],
+        "publisher": {"@type": "Organization", "name": settings.SITE_NAME},
+    }
+    if story.dateline:
+        data["dateline"] = str(story.dateline).removesuffix(" -")
+        data["locationCreated"] = {"@type": "Place", "name": story.dateline_place}
+    if story.byline:
+        data["author"] = {"@type": "Person", "name": story.byline}
+    elif story.dateline_credit:
+        data["author"] = {"@type": "Organization", "name": story.dateline_credit}
+    if story.dateline_credit:
+        data["creditText"] = story.dateline_credit
+    return data
+
+
+def news_article_json(story: Story, request) -> SafeString:
+    """The NewsArticle as JSON that is safe inside ``<script type="application/ld+json">``."""
+    text = json.dumps(news_article(story, request), ensure_ascii=False, indent=2)
+    return mark_safe(text.translate(_SCRIPT_ESCAPES))
