@@ -18,6 +18,11 @@ def text_of(response) -> str:
     return unescape(response.content.decode())
 
 
+def main_of(html: str) -> str:
+    """The page's own content, without the shared sidebar."""
+    return re.search(r"<main .*?</main>", html, re.S).group()
+
+
 def section_headings(html: str) -> list[tuple[str, str]]:
     """The story's subheadings: each <h2> that labels its own section."""
     return re.findall(r'<section aria-labelledby="([^"]+)">\s*<h2 id="\1">(.*?)</h2>', html)
@@ -206,3 +211,50 @@ def test_list_pages_query_count_is_fixed(client, django_assert_max_num_queries, 
     assert home.content.decode().count('class="story-card"') == size
     assert tag.content.decode().count('class="story-card"') == size
     assert place.content.decode().count('class="story-card"') == size
+
+
+def test_place_page_lists_the_stories_filed_from_there(client, demo_story):
+    """/places/baku/ lists BAKU's public stories and nothing else."""
+    make_story(headline="Filed from Lima", dateline_place="LIMA")
+    make_story(headline="Draft from Baku", dateline_place="BAKU", status=Story.Status.DRAFT)
+    html = text_of(client.get(reverse("articles:place", args=["baku"])))
+    assert '<h1>Filed from <span class="place-name">BAKU</span></h1>' in html
+    assert demo_story.headline in html
+    assert "Filed from Lima" not in html and "Draft from Baku" not in html
+    assert client.get(reverse("articles:place", args=["atlantis"])).status_code == 404
+
+
+def test_every_page_has_the_latest_news_and_a_skip_link(client, demo_story):
+    """The shared layout: skip link to the main content, latest news, no drafts there."""
+    make_story(headline="Draft in the sidebar?", status=Story.Status.DRAFT)
+    for url in ("/", demo_story.get_absolute_url(), "/tags/armenia/", "/places/baku/"):
+        html = text_of(client.get(url))
+        assert '<a class="skip-link" href="#main">Skip to content</a>' in html
+        assert '<main id="main"' in html
+        assert '<h2 id="latest-news-heading">Latest news</h2>' in html
+        assert "Draft in the sidebar?" not in html
+
+
+def test_not_found_page_helps_the_reader(client):
+    """A missing page says so, in the site's layout, with a way back."""
+    response = client.get("/no/such/page/")
+    html = text_of(response)
+    assert response.status_code == 404
+    assert "<h1>We can't find that page</h1>" in html
+    assert 'href="/"' in html
+
+
+def test_server_error_page_needs_no_database():
+    """The 500 page is plain HTML: it renders with no context and no queries."""
+    from django.template.loader import render_to_string
+
+    html = render_to_string("500.html")
+    assert "Something went wrong on our side" in html
+    assert "{%" not in html
+
+
+def test_favicon_is_served(client):
+    """/favicon.ico leads to the site's icon instead of a 404."""
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("favicon.svg")
