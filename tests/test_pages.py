@@ -217,7 +217,7 @@ def test_place_page_lists_the_stories_filed_from_there(client, demo_story):
     """/places/baku/ lists BAKU's public stories and nothing else."""
     make_story(headline="Filed from Lima", dateline_place="LIMA")
     make_story(headline="Draft from Baku", dateline_place="BAKU", status=Story.Status.DRAFT)
-    html = text_of(client.get(reverse("articles:place", args=["baku"])))
+    html = main_of(text_of(client.get(reverse("articles:place", args=["baku"]))))
     assert '<h1>Filed from <span class="place-name">BAKU</span></h1>' in html
     assert demo_story.headline in html
     assert "Filed from Lima" not in html and "Draft from Baku" not in html
