@@ -17,6 +17,11 @@ DESCRIPTION_CHARS = 160
 _SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
 
 
+def iso_seconds(value) -> str:
+    """ISO 8601 to the second: HTML's datetime attribute accepts no finer fractions."""
+    return value.replace(microsecond=0).isoformat()
+
+
 def description(story: Story) -> str:
     """The standfirst, or else the opening of the first paragraph, in one short line."""
     text = story.standfirst
@@ -37,8 +42,8 @@ def news_article(story: Story, request) -> dict:
         "description": description(story),
         "url": url,
         "mainEntityOfPage": {"@type": "WebPage", "@id": url},
-        "datePublished": story.published_at.isoformat(),
-        "dateModified": max(story.updated_at, story.published_at).isoformat(),
+        "datePublished": iso_seconds(story.published_at),
+        "dateModified": iso_seconds(max(story.updated_at, story.published_at)),
         "inLanguage": "en",
         "wordCount": words,
         "isAccessibleForFree": True,
