@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from articles import views
+from articles import api, views
 
 
 class DigitsConverter:
@@ -34,4 +34,6 @@ urlpatterns = [
     path("tags/<slug:slug>/", views.tag_detail, name="tag"),
     path("places/<slug:slug>/", views.place_detail, name="place"),
     path("preview/<int:pk>/", views.story_preview, name="preview"),
+    path("api/ninjs/stories/", api.story_list, name="api_stories"),
+    path("api/ninjs/stories/<int:pk>/", api.story_detail, name="api_story"),
 ]
