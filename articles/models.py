@@ -23,6 +23,34 @@ class StoryQuerySet(models.QuerySet):
         """
         return self.filter(status=Story.Status.PUBLISHED, published_at__lte=timezone.now())
 
+    def related_to(self, story: Story, *, limit: int = 4, candidates: int = 50) -> StoryQuerySet:
+        """Stories sharing the most tags with ``story``, newest first among equals.
+
+        The candidates are counted in the tag table alone (its tag index, no join with
+        stories), then only the best few are read: the cost follows the size of the tags,
+        not of the archive.
+        """
+        tag_ids = [tag.pk for tag in story.tags.all()]
+        shared_tags = TaggedStory.objects.filter(tag_id__in=tag_ids)
+        best = (
+            shared_tags.exclude(content_object_id=story.pk)
+            .values("content_object_id")
+            .annotate(shared=models.Count("pk"))
+            .order_by("-shared", "-content_object_id")
+            .values("content_object_id")[:candidates]
+        )
+        shared = (
+            shared_tags.filter(content_object_id=models.OuterRef("pk"))
+            .values("content_object_id")
+            .annotate(shared=models.Count("pk"))
+            .values("shared")
+        )
+        return (
+            self.filter(pk__in=models.Subquery(best))
+            .annotate(shared=models.Subquery(shared))
+            .order_by("-shared", "-published_at", "-pk")[:limit]
+        )
+
 
 class StoryManager(models.Manager.from_queryset(StoryQuerySet)):
     def get_by_natural_key(self, source_checksum: str) -> Story:

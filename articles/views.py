@@ -3,7 +3,6 @@
 from datetime import date, timedelta
 
 from django.db import DatabaseError, connection
-from django.db.models import Count
 from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, render
 from django.templatetags.static import static
@@ -25,7 +24,7 @@ def _page(request, stories):
 
     A cursor this site did not make (edited by hand, cut short) gives the newest page.
     """
-    stories = stories.prefetch_related("tags")
+    stories = stories.defer("source_text").prefetch_related("tags")
     try:
         return keyset_page(
             stories,
@@ -72,16 +71,8 @@ def story_preview(request, pk: int):
 
 
 def _render_story(request, story: Story, *, preview: bool = False):
-    tag_ids = [tag.pk for tag in story.tags.all()]
-    related = []
-    if tag_ids:
-        related = list(
-            Story.objects.published()
-            .filter(tags__in=tag_ids)
-            .exclude(pk=story.pk)
-            .annotate(shared=Count("tags"))
-            .order_by("-shared", "-published_at", "-pk")[:RELATED_STORIES]
-        )
+    related = Story.objects.published().related_to(story, limit=RELATED_STORIES)
+    related = related.only("headline", "slug", "published_at")
     edited = story.published_at and story.updated_at - story.published_at > EDIT_GRACE
     context = {
         "story": story,
