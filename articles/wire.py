@@ -34,6 +34,8 @@ MAX_INPUT_BYTES = 1_000_000
 MAX_HEADLINE_CHARS = 300
 MAX_SUBHEADING_CHARS = 120
 MAX_SUGGESTED_TAGS = 8
+# Years a news story can carry; outside them a date is a typo (and 0001 overflows UTC).
+YEARS = range(1900, 2101)
 
 # AFP style, which the seed uses: "Sept 21, 2023".
 WIRE_MONTHS = (
@@ -332,6 +334,12 @@ def _read_timestamp(line: str, wire_tz: tzinfo, number: int) -> datetime | None:
         if match:
             month = match["month"]
             month_number = int(month) if month.isdigit() else _MONTHS[_month_key(month)]
+            if int(match["year"]) not in YEARS:
+                raise WireError(
+                    f"timestamp {line!r} is not a real date and time "
+                    f"(years {YEARS.start}-{YEARS.stop - 1})",
+                    line=number,
+                )
             try:
                 return datetime(
                     int(match["year"]),
@@ -387,6 +395,8 @@ def _read_dateline_date(
     day = int(match["day"])
     try:
         if match["year"]:
+            if int(match["year"]) not in YEARS:
+                raise ValueError("year out of range")
             return date(int(match["year"]), month, day)
         if reference is None:
             if warnings is not None:

@@ -367,6 +367,21 @@ def test_impossible_timestamp_is_an_error_not_a_headline(stamp):
     assert str(caught.value) == f"line 1: timestamp {stamp!r} is not a real date and time"
 
 
+@pytest.mark.parametrize("stamp", ["1 Jan 0001, 00:30", "31 Dec 9999, 23:59"])
+def test_timestamp_outside_news_years_is_refused(stamp):
+    """Year 1 or 9999 is a typo, refused before it can overflow a conversion to UTC."""
+    with pytest.raises(wire.WireError, match="years 1900-2100") as caught:
+        wire.parse(f"{stamp}\n\nHeadline\n\nBAKU (AFP) - Text.\n", wire_tz="Asia/Dhaka")
+    assert caught.value.line == 1
+
+
+def test_dateline_year_outside_news_years_is_a_warning():
+    """A dateline dated 0001 keeps its place and credit; the date is dropped with a warning."""
+    story = wire.parse(copy("BAKU, Jan 1, 0001 (AFP) - Text."))
+    assert story.dateline == wire.Dateline("BAKU", None, "AFP")
+    assert any("not a date of the calendar" in w for w in story.warnings)
+
+
 @pytest.mark.parametrize(
     "line",
     [

@@ -15,15 +15,15 @@ copy's checksum, so it is still recognised as the same copy.
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from taggit.forms import TagField
 from taggit.models import Tag
 from taggit.utils import edit_string_for_tags
 
 from articles import services, wire
+from articles.forms import TagNamesField
 from articles.models import Story
 
 TEMPLATE = "admin/articles/story/wire_desk.html"
@@ -54,15 +54,14 @@ class WireCopyForm(forms.Form):
         required=False,
         help_text=f"A plain-text file in UTF-8, at most {wire.MAX_INPUT_BYTES:,} bytes.",
     )
-    tags = TagField(
+    tags = TagNamesField(
         label="Tags",
         required=False,
         help_text="Separated by commas. Suggested from the copy; change them as you like.",
     )
 
-    def __init__(self, *args, body_too_big: bool = False, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.body_too_big = body_too_big
         self.parsed: wire.WireStory | None = None
         self.fields["tags"].widget.attrs.update(
             {"data-suggest-url": reverse("admin:articles_tag_suggestions"), "autocomplete": "off"}
@@ -84,11 +83,6 @@ class WireCopyForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if self.body_too_big:
-            raise ValidationError(
-                f"The copy is too large to send (over {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} "
-                f"bytes); wire copy is at most {wire.MAX_INPUT_BYTES:,} bytes."
-            )
         copy, upload = cleaned.get("copy", ""), cleaned.get("upload")
         if self.errors:
             return cleaned
@@ -121,10 +115,7 @@ def wire_desk_view(request, model_admin):
         raise PermissionDenied
     if request.method != "POST":
         return _render(request, model_admin, form=WireCopyForm())
-    try:
-        form = WireCopyForm(request.POST, request.FILES)
-    except RequestDataTooBig:
-        form = WireCopyForm(data={}, body_too_big=True)
+    form = WireCopyForm(request.POST, request.FILES)
     if not form.is_valid():
         return _render(request, model_admin, form=form)
     parsed = form.parsed
