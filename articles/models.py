@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import reversion
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -122,6 +123,14 @@ class Story(models.Model):
         help_text="Goes up by one with every save; a save based on an older version is "
         "refused, so no one overwrites a colleague's changes unseen.",
     )
+
+    # Derived from the story's words by articles/search.py after every change, on
+    # PostgreSQL only (on SQLite they stay empty). Not serialised: fixtures and revisions
+    # hold the words, not what is computed from them. Their GIN indexes are made by
+    # migration 0005 on PostgreSQL alone: declared here, SQLite would have to build them
+    # whenever it rebuilds this table, and it has no GIN.
+    search_vector = SearchVectorField(null=True, editable=False, serialize=False)
+    search_document = models.TextField(default="", editable=False, serialize=False)
 
     tags = TaggableManager(blank=True, through="TaggedStory")
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from taggit.models import Tag
 
-from articles import wire
+from articles import search, wire
 from articles.models import Section, Story, TaggedStory, text_from_paragraphs
 
 SLUG_MAX_LENGTH = 80
@@ -186,6 +186,7 @@ def import_wire_copy(
             story.save()
             Section.objects.bulk_create(sections)
             story.tags.set(list(tags if tags is not None else parsed.tags))
+            search.refresh_on_commit([story.pk])
             reversion.set_comment("Imported from wire copy")
             if user is not None:
                 reversion.set_user(user)
@@ -251,6 +252,8 @@ def save_story(*, story: Story, expected_version: int, user, comment: str = "Edi
             raise StaleEdit(story_pk=story.pk, expected_version=expected_version)
         story.version = expected_version + 1
         story.save()
+        # After commit, so a restore's or the admin's sections and tags are in it too.
+        search.refresh_on_commit([story.pk])
         reversion.set_user(user)
         reversion.set_comment(comment)
     return story
@@ -306,6 +309,7 @@ def recover_story(*, version, user) -> Story:
     with transaction.atomic(), reversion.create_revision():
         story.save(force_insert=True)
         _replace_sections_and_tags(story, snapshot)
+        search.refresh_on_commit([story.pk])
         reversion.set_user(user)
         reversion.set_comment("Recovered after deletion, as a draft")
     return story
@@ -420,6 +424,7 @@ def merge_tags(*, target: Tag, sources: Iterable[Tag], user) -> int:
         )
         for story in stories:
             reversion.add_to_revision(story)
+        search.refresh_on_commit(story_ids)
         reversion.set_user(user)
         reversion.set_comment(f"Merged tags {', '.join(names)} into {target.name}")
     return len(story_ids)

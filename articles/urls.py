@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from articles import api, views
+from articles import api, search, views
 
 
 class DigitsConverter:
@@ -33,6 +33,7 @@ urlpatterns = [
     path("<yyyy:year>/<dd:month>/<dd:day>/<slug:slug>/", views.story_detail, name="story"),
     path("tags/<slug:slug>/", views.tag_detail, name="tag"),
     path("places/<slug:slug>/", views.place_detail, name="place"),
+    path("search/", search.search_view, name="search"),
     path("preview/<int:pk>/", views.story_preview, name="preview"),
     path("api/ninjs/stories/", api.story_list, name="api_stories"),
     path("api/ninjs/stories/<int:pk>/", api.story_detail, name="api_story"),

@@ -24,7 +24,8 @@ def _page(request, stories):
 
     A cursor this site did not make (edited by hand, cut short) gives the newest page.
     """
-    stories = stories.defer("source_text").prefetch_related("tags")
+    stories = stories.defer("source_text", "search_vector", "search_document")
+    stories = stories.prefetch_related("tags")
     try:
         return keyset_page(
             stories,

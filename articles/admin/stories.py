@@ -20,7 +20,7 @@ from reversion.admin import VersionAdmin
 from reversion.models import Version
 from taggit.models import Tag
 
-from articles import history, services
+from articles import history, search, services
 from articles.models import Section, Story
 
 POSITION_PARKING = 1000
@@ -310,6 +310,11 @@ class StoryAdmin(VersionAdmin):
             section.story = story
             section.position = position
             section.save()
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # The sections and tags are saved only now, after the story itself.
+        search.refresh_on_commit([form.instance.pk])
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         if request.method == "POST" and any(name in request.POST for name in PUBLISH_BUTTONS):

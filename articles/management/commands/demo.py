@@ -33,6 +33,8 @@ class Command(BaseCommand):
         call_command("loaddata", DEMO_FIXTURE, verbosity=verbosity)
         # A first revision for each story, so history and conflict messages have a base.
         call_command("createinitialrevisions", "articles.Story", verbosity=0)
+        # Loading a fixture empties the stored search fields; compute them again.
+        call_command("rebuild_search", verbosity=max(verbosity - 1, 0))
         self.ensure_demo_editor()
         self.stdout.write(
             self.style.SUCCESS(

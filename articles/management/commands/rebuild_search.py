@@ -1,0 +1,48 @@
+"""Recompute the stored search fields of every story (PostgreSQL).
+
+The site keeps them fresh by itself after every edit, import, restore or tag merge. Run
+this after loading data from outside those paths (``loaddata``, a restored dump, a tag
+renamed in the tag admin, SQL by hand), or to catch up after a failed refresh.
+"""
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DEFAULT_DB_ALIAS, DatabaseError
+
+from articles import search
+
+
+class Command(BaseCommand):
+    help = (
+        "Recompute every story's stored search vector and search text on PostgreSQL, in "
+        "batches. Safe to run at any time, on a live site too. Does nothing on SQLite, "
+        "whose search reads the stories directly."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=search.REFRESH_BATCH,
+            help=f"Stories per UPDATE (default {search.REFRESH_BATCH}).",
+        )
+        parser.add_argument(
+            "--database", default=DEFAULT_DB_ALIAS, help="The database to rebuild."
+        )
+
+    def handle(self, *args, batch_size, database, verbosity, **options):
+        if batch_size < 1:
+            raise CommandError("--batch-size must be at least 1.")
+        if not search.is_postgresql(database):
+            if verbosity >= 1:
+                self.stdout.write(
+                    "Nothing to rebuild: this database is not PostgreSQL, and its search "
+                    "reads the stories directly."
+                )
+            return
+        try:
+            count = search.refresh_all(using=database, batch_size=batch_size)
+        except DatabaseError as exc:
+            raise CommandError(f"Could not rebuild the search fields: {exc}") from None
+        if verbosity >= 1:
+            noun = "story" if count == 1 else "stories"
+            self.stdout.write(self.style.SUCCESS(f"Rebuilt the search fields of {count} {noun}."))

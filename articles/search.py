@@ -1,0 +1,545 @@
+"""Reader search: a stored, weighted full-text vector on PostgreSQL, a plain fallback on SQLite.
+
+On PostgreSQL each story keeps two derived columns, recomputed by :func:`refresh_stories`
+after every change (never per request):
+
+- ``search_vector``: headline (weight A), subheadings (B), standfirst and paragraphs (C),
+  tag names and dateline place (D), English configuration, with a GIN index. Queries use
+  ``websearch_to_tsquery``, so readers can write ``"peace deal" -Putin`` or ``Baku or Yerevan``.
+- ``search_document``: the readable text (headline, standfirst, then each section's
+  subheading and paragraphs in order), with a GIN trigram index. It gives the snippets and
+  typo tolerance: a story whose text holds a word close to the query's ("Pashinian" for
+  "Pashinyan") matches too, ranked after every exact match.
+
+Nothing here is a signal: the workflows in ``articles.services``, the story admin and the
+``demo`` command call :func:`refresh_on_commit` or :func:`refresh_all`, and
+``manage.py rebuild_search`` recomputes everything (after a restore from a dump, say).
+
+SQLite has no text-search index. There, a story matches when each query word or "quoted
+phrase" appears (ignoring ASCII case, as a plain substring: "peace" finds "peacekeepers")
+in its headline, standfirst, subheadings or paragraphs and no ``-excluded`` one does,
+newest first, with no ranking, stemming or typo tolerance; the derived columns stay empty.
+
+Every result comes from ``Story.objects.published()``, so drafts and scheduled stories
+never appear, exact or typo matches alike. Snippets are HTML-escaped here and carry no
+markup but ``<mark>``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Iterator
+from functools import partial
+
+from django.contrib.postgres.aggregates import StringAgg
+from django.contrib.postgres.search import (
+    SearchHeadline,
+    SearchQuery,
+    SearchRank,
+    SearchVector,
+    TrigramWordSimilarity,
+)
+from django.core.paginator import Paginator
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, transaction
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce, Concat
+from django.shortcuts import render
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from articles.models import Section, Story, TaggedStory
+
+logger = logging.getLogger(__name__)
+
+CONFIG = "english"
+MAX_QUERY_LENGTH = 200
+RESULTS_PER_PAGE = 20
+REFRESH_BATCH = 500
+# Typo tolerance needs words long enough for their trigrams to mean something: with three
+# letters or fewer almost every story has a "similar" word.
+TYPO_MIN_WORD_LENGTH = 4
+TYPO_MIN_SIMILARITY = 0.3
+TYPO_CANDIDATES = 50
+TYPO_TIMEOUT_MS = 100
+SNIPPET_BEFORE = 80
+SNIPPET_AFTER = 200
+
+# Private-use characters that wire copy does not contain: ts_headline puts them around the
+# matches, the text is escaped, then they become <mark> and </mark>.
+START_SEL, STOP_SEL = "\ue000", "\ue001"
+MARKED = re.compile(f"{START_SEL}(.*?){STOP_SEL}", re.S)
+WORD = re.compile(r"\w+")
+PARAGRAPH_BREAK = Value("\n\n", output_field=TextField())
+# websearch_to_tsquery's syntax: "quoted phrases", -negation, or.
+WEBSEARCH_TOKEN = re.compile(r'-?"[^"]*"?|\S+')
+
+
+def is_postgresql(using: str = DEFAULT_DB_ALIAS) -> bool:
+    return connections[using].vendor == "postgresql"
+
+
+# Keeping the stored fields fresh -------------------------------------------------------------
+
+
+def stored_field_expressions(*, section_model=Section, tagged_model=TaggedStory) -> dict:
+    """SQL for the search fields of each story in an UPDATE of stories, by field name.
+
+    The models can be given so that migration 0005 fills the fields with its own
+    historical models.
+    """
+    sections = section_model.objects.filter(story=OuterRef("pk")).order_by().values("story")
+
+    def aggregated(expression) -> Subquery:
+        return Subquery(
+            sections.annotate(text=StringAgg(expression, "\n\n", order_by="position")).values(
+                "text"
+            ),
+            output_field=TextField(),
+        )
+
+    tag_names = Subquery(
+        tagged_model.objects.filter(content_object=OuterRef("pk"))
+        .order_by()
+        .values("content_object")
+        .annotate(text=StringAgg("tag__name", " ", order_by="tag__name"))
+        .values("text"),
+        output_field=TextField(),
+    )
+    vector = (
+        SearchVector("headline", weight="A", config=CONFIG)
+        + SearchVector(aggregated("subheading"), weight="B", config=CONFIG)
+        + SearchVector("standfirst", aggregated("body"), weight="C", config=CONFIG)
+        + SearchVector(tag_names, "dateline_place", weight="D", config=CONFIG)
+    )
+    reading_order = aggregated(
+        Concat(Cast("subheading", TextField()), PARAGRAPH_BREAK, "body", output_field=TextField())
+    )
+    document = Concat(
+        Cast("headline", TextField()),
+        PARAGRAPH_BREAK,
+        "standfirst",
+        PARAGRAPH_BREAK,
+        Coalesce(reading_order, Value("", output_field=TextField())),
+        output_field=TextField(),
+    )
+    return {"search_vector": vector, "search_document": document}
+
+
+def refresh_stories(pks: Iterable[int], *, using: str = DEFAULT_DB_ALIAS) -> int:
+    """Recompute the stored search fields of these stories from the database.
+
+    One UPDATE per batch of stories, reading headline, sections and tags in SQL, so it sees
+    exactly what is committed. Returns how many stories were updated; on SQLite it does
+    nothing and returns 0.
+    """
+    if not is_postgresql(using):
+        return 0
+    pks = sorted(set(pks))
+    updated = 0
+    for start in range(0, len(pks), REFRESH_BATCH):
+        batch = pks[start : start + REFRESH_BATCH]
+        # update() leaves updated_at alone: a refresh is not an edit.
+        updated += (
+            Story.objects.using(using).filter(pk__in=batch).update(**stored_field_expressions())
+        )
+    return updated
+
+
+def refresh_all(*, using: str = DEFAULT_DB_ALIAS, batch_size: int = REFRESH_BATCH) -> int:
+    """Recompute the search fields of every story (``manage.py rebuild_search``, ``demo``)."""
+    if not is_postgresql(using):
+        return 0
+    updated, last_pk = 0, 0
+    while True:
+        batch = list(
+            Story.objects.using(using)
+            .filter(pk__gt=last_pk)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        if not batch:
+            return updated
+        updated += refresh_stories(batch, using=using)
+        last_pk = batch[-1]
+
+
+def refresh_on_commit(pks: Iterable[int], *, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Refresh these stories once the current transaction commits (now, outside one).
+
+    After commit, because sections and tags are often saved after the story itself (the
+    admin saves its inlines after the story), and a rolled-back change needs no refresh. A
+    failing refresh is logged rather than turning a saved edit into an error page; run
+    ``manage.py rebuild_search`` to catch up.
+    """
+    pks = [pk for pk in pks if pk is not None]
+    if pks and is_postgresql(using):
+        transaction.on_commit(partial(refresh_stories, pks, using=using), using=using, robust=True)
+
+
+# Reading the query --------------------------------------------------------------------------
+
+
+def clean_query(raw: str | None) -> str:
+    """The query as we search for it: no NUL (PostgreSQL refuses it), no unpaired surrogates,
+    whitespace collapsed, at most ``MAX_QUERY_LENGTH`` characters."""
+    text = (raw or "").replace("\x00", " ")
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    return " ".join(text[: MAX_QUERY_LENGTH * 2].split())[:MAX_QUERY_LENGTH].strip()
+
+
+def _split_websearch(query: str) -> tuple[list[str], list[str]]:
+    """What a reader wants (words, and "quoted phrases" as one), and the words or phrases
+    they exclude (``-Putin``), in websearch_to_tsquery's syntax; ``or`` is left out."""
+    wanted, negated = [], []
+    for token in WEBSEARCH_TOKEN.findall(query):
+        if token.lower() == "or":
+            continue
+        if token.startswith("-") and len(token) > 1:
+            negated.append(" ".join(WORD.findall(token)))
+        elif token.lstrip("-").startswith('"'):
+            wanted.append(" ".join(WORD.findall(token)))
+        else:
+            wanted += WORD.findall(token)
+    return [term for term in wanted if term], [term for term in negated if term]
+
+
+# Searching ----------------------------------------------------------------------------------
+
+
+class SearchResults:
+    """Published stories matching a query, best first, for a ``Paginator``.
+
+    ``count()`` asks the database once; slicing runs one query for the slice and gives each
+    story a ``snippet`` (escaped HTML with ``<mark>``) and a ``rank``.
+    """
+
+    def __init__(self, stories: QuerySet) -> None:
+        self.stories = stories
+        self._count: int | None = None
+
+    def count(self) -> int:
+        if self._count is None:
+            self._count = self._matching().count()
+        return self._count
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            return self[index : index + 1][0]
+        if not self.count():
+            return []
+        return self._add_snippets(list(self._ordered()[index]))
+
+    def __iter__(self) -> Iterator[Story]:
+        return iter(self[:])
+
+    def _matching(self) -> QuerySet:
+        return self.stories
+
+    def _ordered(self) -> QuerySet:
+        return self._matching()
+
+    def _add_snippets(self, stories: list[Story]) -> list[Story]:
+        return stories
+
+
+class PostgreSQLResults(SearchResults):
+    """Ranked full-text matches first, then typo matches.
+
+    Typo matching compares the query's words with every word of a candidate's text, and
+    for a word whose trigrams are common (a misspelt common word) the trigram index offers
+    much of the archive as candidates. So it is bounded: it keeps the first
+    ``TYPO_CANDIDATES`` stories the index gives (exact matches among them; with many exact
+    matches a typo match may be left out), and gives up after ``TYPO_TIMEOUT_MS``, leaving
+    the exact matches alone.
+
+    Queries, whatever the number of results: the typo candidates (inside a transaction or
+    savepoint that scopes their time limit), the count, the page. Without a word of four
+    letters or more there is no typo matching: the count and the page.
+    """
+
+    def __init__(self, stories: QuerySet, query: str) -> None:
+        super().__init__(stories)
+        wanted, self.negated = _split_websearch(query)
+        self.fts = SearchQuery(query, search_type="websearch", config=CONFIG)
+        self.exact = Q(search_vector=self.fts)
+        # A quoted phrase is matched as a whole: "peace deal" is not "peace … deal".
+        self.typo_terms = list(
+            dict.fromkeys(
+                term for term in wanted if len(term.replace(" ", "")) >= TYPO_MIN_WORD_LENGTH
+            )
+        )
+        self.typo_words = [word for term in self.typo_terms for word in term.split()]
+        self._typo_ids: list[int] | None = None
+
+    def _typo_candidates(self) -> list[int]:
+        similar = Q()
+        for term in self.typo_terms:
+            similar &= Q(search_document__trigram_word_similar=term)
+        if self.negated:
+            # "-Putin" excludes typo matches too.
+            excluded = " ".join(f'-"{phrase}"' for phrase in self.negated)
+            similar &= Q(
+                search_vector=SearchQuery(excluded, search_type="websearch", config=CONFIG)
+            )
+        candidates = (
+            self.stories.filter(similar).order_by().values_list("pk", flat=True)[:TYPO_CANDIDATES]
+        )
+        using = self.stories.db
+        try:
+            with transaction.atomic(using=using):
+                with connections[using].cursor() as cursor:
+                    # Local to this transaction (or savepoint), which is rolled back below.
+                    cursor.execute(
+                        "SELECT set_config('statement_timeout', %s, true)",
+                        [f"{TYPO_TIMEOUT_MS}ms"],
+                    )
+                ids = list(candidates)
+                transaction.set_rollback(True, using=using)
+        except OperationalError:
+            logger.warning(
+                "Typo matching gave up after %s ms: %r", TYPO_TIMEOUT_MS, self.typo_terms
+            )
+            return []
+        return ids
+
+    def _matching(self) -> QuerySet:
+        if self._typo_ids is None:
+            self._typo_ids = self._typo_candidates() if self.typo_terms else []
+        if self._typo_ids:
+            return self.stories.filter(self.exact | Q(pk__in=self._typo_ids))
+        return self.stories.filter(self.exact)
+
+    def _ordered(self) -> QuerySet:
+        closeness = Value(0.0)
+        for term in self.typo_terms:
+            closeness += TrigramWordSimilarity(term, "search_document")
+        headline = SearchHeadline(
+            "search_document",
+            self.fts,
+            config=CONFIG,
+            start_sel=START_SEL,
+            stop_sel=STOP_SEL,
+            max_words=35,
+            min_words=15,
+            max_fragments=2,
+            fragment_delimiter=" … ",
+        )
+        exact = self.exact
+        return (
+            self._matching()
+            .annotate(
+                exact_match=ExpressionWrapper(exact, output_field=BooleanField()),
+                # Exact matches by text-search rank; typo matches (always after them) by how
+                # close their closest words are.
+                rank=Case(
+                    When(exact, then=SearchRank(F("search_vector"), self.fts)),
+                    default=closeness,
+                    output_field=FloatField(),
+                ),
+                # ts_headline runs for the rows of the page only (after ORDER BY … LIMIT);
+                # a typo match brings its text instead, to be marked up here.
+                headline_text=Case(When(exact, then=headline), default=Value(None)),
+                typo_document=Case(When(exact, then=Value(None)), default=F("search_document")),
+            )
+            .defer("search_vector", "search_document", "source_text")
+            .order_by("-exact_match", "-rank", "-published_at", "-pk")
+        )
+
+    def _add_snippets(self, stories: list[Story]) -> list[Story]:
+        for story in stories:
+            if story.headline_text is not None:
+                story.snippet = marked_snippet(story.headline_text)
+            else:
+                document = story.typo_document or ""
+                closest = closest_words(self.typo_words, document)
+                story.snippet = plain_snippet(document, closest, whole_words=True)
+        return stories
+
+
+class SQLiteResults(SearchResults):
+    """Every wanted word or phrase somewhere in the story's text, and no excluded one
+    (``-Putin``), newest first. Queries: the count, the page, the page's sections."""
+
+    def __init__(self, stories: QuerySet, query: str) -> None:
+        super().__init__(stories)
+        wanted, negated = _split_websearch(query)
+        self.terms = list(dict.fromkeys(term.lower() for term in wanted))
+        self.excluded = list(dict.fromkeys(term.lower() for term in negated))
+
+    def _matching(self) -> QuerySet:
+        stories = self.stories
+        for term in self.terms:
+            stories = stories.filter(self._contains(term))
+        for phrase in self.excluded:
+            stories = stories.exclude(self._contains(phrase))
+        return stories
+
+    @staticmethod
+    def _contains(text: str) -> Q:
+        in_sections = Section.objects.filter(
+            Q(subheading__icontains=text) | Q(body__icontains=text), story=OuterRef("pk")
+        )
+        return Q(headline__icontains=text) | Q(standfirst__icontains=text) | Exists(in_sections)
+
+    def _ordered(self) -> QuerySet:
+        return (
+            self._matching()
+            .annotate(rank=Value(0.0))
+            .defer("source_text")
+            .prefetch_related("sections")
+            .order_by("-published_at", "-pk")
+        )
+
+    def _add_snippets(self, stories: list[Story]) -> list[Story]:
+        for story in stories:
+            parts = [story.headline, story.standfirst]
+            for section in story.sections.all():
+                parts += [section.subheading, section.body]
+            story.snippet = plain_snippet("\n\n".join(parts), self.terms, whole_words=False)
+        return stories
+
+
+def search_stories(query: str, *, using: str = DEFAULT_DB_ALIAS) -> SearchResults:
+    """Published stories matching ``query``, best first, each with a ``snippet``.
+
+    A query with nothing to look for ("", "&&&", only "-word") matches nothing, without
+    asking the database.
+    """
+    query = clean_query(query)
+    stories = Story.objects.using(using).published()
+    wanted, _ = _split_websearch(query)
+    if not wanted:
+        return SearchResults(stories.none())
+    if is_postgresql(using):
+        return PostgreSQLResults(stories, query)
+    return SQLiteResults(stories, query)
+
+
+# Snippets -----------------------------------------------------------------------------------
+
+
+def marked_snippet(text: str) -> SafeString:
+    """ts_headline's output as HTML: all of it escaped, its selections as ``<mark>``."""
+    parts = []
+    position = 0
+    for match in MARKED.finditer(text):
+        parts.append(escape(text[position : match.start()]))
+        parts.append(f"<mark>{escape(match[1])}</mark>")
+        position = match.end()
+    parts.append(escape(text[position:]))
+    html = "".join(parts).replace(START_SEL, "").replace(STOP_SEL, "")
+    # Safe: every piece of text was escaped above.
+    return mark_safe(" ".join(html.split()))
+
+
+def plain_snippet(text: str, terms: Iterable[str], *, whole_words: bool) -> SafeString:
+    """An escaped passage of ``text`` around the first of ``terms``, each of them marked.
+
+    ``whole_words`` marks only whole words; otherwise any occurrence, ignoring case (what
+    the SQLite fallback matches). Without a match, the opening of the text.
+    """
+    text = " ".join(text.split())
+    terms = sorted({term for term in terms if term}, key=len, reverse=True)
+    if not terms:
+        return _passage(text, None, 0, SNIPPET_AFTER)
+    pattern = "|".join(re.escape(term) for term in terms)
+    if whole_words:
+        pattern = rf"\b(?:{pattern})\b"
+    found = re.compile(pattern, re.I)
+    first = found.search(text)
+    if first is None:
+        return _passage(text, None, 0, SNIPPET_AFTER)
+    start = _word_start(text, max(first.start() - SNIPPET_BEFORE, 0))
+    end = _word_end(text, min(first.end() + SNIPPET_AFTER, len(text)))
+    return _passage(text, found, start, end)
+
+
+def _word_start(text: str, index: int) -> int:
+    if index == 0:
+        return 0
+    space = text.find(" ", index)
+    return space + 1 if space != -1 else index
+
+
+def _word_end(text: str, index: int) -> int:
+    if index >= len(text):
+        return len(text)
+    space = text.rfind(" ", 0, index)
+    return space if space > 0 else index
+
+
+def _passage(text: str, found: re.Pattern | None, start: int, end: int) -> SafeString:
+    end = _word_end(text, min(end, len(text)))
+    passage = text[start:end]
+    parts = ["…" if start > 0 else ""]
+    position = 0
+    for match in found.finditer(passage) if found else ():
+        parts.append(escape(passage[position : match.start()]))
+        parts.append(f"<mark>{escape(match[0])}</mark>")
+        position = match.end()
+    parts.append(escape(passage[position:]))
+    parts.append("…" if end < len(text) else "")
+    # Safe: every piece of text was escaped above.
+    return mark_safe("".join(parts))
+
+
+def _trigrams(word: str) -> set[str]:
+    """pg_trgm's trigrams of one word: lower case, two spaces before and one after."""
+    padded = f"  {word.lower()} "
+    return {padded[i : i + 3] for i in range(len(padded) - 2)}
+
+
+def closest_words(words: Iterable[str], text: str) -> list[str]:
+    """For each of ``words``, the word of ``text`` most like it (pg_trgm's similarity), so a
+    typo match can mark "Pashinyan" when the reader typed "Pashinian"."""
+    candidates = {word.lower(): word for word in WORD.findall(text)}
+    closest = []
+    for word in words:
+        wanted = _trigrams(word)
+        best, best_score = None, TYPO_MIN_SIMILARITY
+        for lower, original in candidates.items():
+            theirs = _trigrams(lower)
+            score = len(wanted & theirs) / len(wanted | theirs)
+            if score > best_score:
+                best, best_score = original, score
+        if best:
+            closest.append(best)
+    return closest
+
+
+# The page -----------------------------------------------------------------------------------
+
+
+def search_view(request):
+    """``/search/?q=``: published stories matching the query, 20 a page.
+
+    Any query gets a calm answer: an empty one asks for a word, odd characters find
+    nothing, a very long one is cut to its first ``MAX_QUERY_LENGTH`` characters. A page
+    number past the end shows the last page.
+    """
+    query = clean_query(request.GET.get("q"))
+    page = None
+    if query:
+        paginator = Paginator(search_stories(query), RESULTS_PER_PAGE)
+        page = paginator.get_page(request.GET.get("page"))
+    response = render(request, "articles/search.html", {"query": query, "page": page})
+    response["X-Robots-Tag"] = "noindex, follow"
+    return response
