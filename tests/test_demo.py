@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 from articles.management.commands.demo import DEMO_PASSWORD, DEMO_USERNAME
+from articles import services
 from articles.models import Story
 
 pytestmark = pytest.mark.django_db
@@ -30,6 +31,19 @@ def test_demo_can_run_again(settings):
     call_command("demo", "--no-serve", verbosity=0)
     assert Story.objects.count() == 1
     assert get_user_model().objects.filter(username=DEMO_USERNAME).count() == 1
+
+
+def test_demo_run_again_keeps_the_desks_edits(settings, capsys):
+    """Editors' changes to the demo story survive the next `demo`; its version goes on."""
+    settings.DEBUG = True
+    call_command("demo", "--no-serve", verbosity=0)
+    story = Story.objects.get()
+    story.headline = "Edited on the desk"
+    services.save_story(story=story, expected_version=story.version, user=None)
+    call_command("demo", "--no-serve")
+    story.refresh_from_db()
+    assert (story.headline, story.version) == ("Edited on the desk", 2)
+    assert "already here; leaving them as they are" in capsys.readouterr().out
 
 
 def test_demo_refuses_to_run_with_debug_off(settings):

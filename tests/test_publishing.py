@@ -203,10 +203,58 @@ def test_reporter_has_no_publishing_actions(client, reporter):
 
 
 def test_reporter_cannot_change_a_published_story(client, reporter):
-    """Once live, a story is the editors' to change: a reporter's save is forbidden."""
+    """Once live, a story is the editors' to change: a reporter sees it read-only, and a
+    save is refused with their text given back, not stored."""
     story = make_story()
     client.force_login(reporter)
+    page = client.get(change_url(story)).content.decode()
+    assert 'name="headline"' not in page
     response = client.post(change_url(story), story_form_data(story, headline="Changed"))
-    assert response.status_code == 403
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "only editors can change it now" in html
+    assert 'value="Changed"' in html
     story.refresh_from_db()
     assert story.headline != "Changed"
+
+
+def test_story_published_while_a_reporter_edits_gives_their_text_back(client, reporter, editor):
+    """The reporter's save after an editor published the draft is refused with their
+    text in the form; the editor's publication stands."""
+    story = make_story(status=Story.Status.DRAFT, ago=None)
+    opened = story_form_data(story, headline="Reporter's better headline")
+    services.publish_story(story=story, user=editor)
+    client.force_login(reporter)
+    response = client.post(change_url(story), opened)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Eddie Editor saved this story" in html
+    assert 'value="Reporter&#x27;s better headline"' in html
+    story.refresh_from_db()
+    assert story.is_public and story.headline != "Reporter's better headline"
+
+
+def test_published_status_needs_a_time(client, editor):
+    """Choosing "Published" without a time is a form error, not an invisible story."""
+    story = make_story(status=Story.Status.DRAFT, ago=None)
+    client.force_login(editor)
+    response = client.post(change_url(story), story_form_data(story, status="published"))
+    assert response.status_code == 200
+    assert "A published story needs a publication time" in response.content.decode()
+    story.refresh_from_db()
+    assert story.status == Story.Status.DRAFT
+
+
+def test_story_deleted_while_editing_gives_the_text_back(client, editor):
+    """Saving a story someone deleted meanwhile shows everything the editor wrote."""
+    story = make_story(sections=[("", ["Lead."]), ("Truce", ["Body."])])
+    data = story_form_data(story, headline="My rewritten headline")
+    data["sections-1-body"] = "My rewritten paragraph."
+    Story.objects.filter(pk=story.pk).delete()
+    client.force_login(editor)
+    response = client.post(change_url(story), data)
+    html = response.content.decode()
+    assert response.status_code == 409
+    assert "Someone deleted this story while you were editing it" in html
+    assert "My rewritten headline" in html and "My rewritten paragraph." in html
+    assert reverse("admin:articles_story_recoverlist") in html

@@ -21,6 +21,7 @@ from reversion.models import Version
 from taggit.models import Tag
 
 from articles import history, search, services
+from articles.forms import TagNamesField
 from articles.models import Section, Story
 
 POSITION_PARKING = 1000
@@ -89,6 +90,8 @@ class SectionInline(admin.StackedInline):
 
 class StoryAdminForm(forms.ModelForm):
     expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    tags = TagNamesField(required=False, help_text="Separated by commas.")
+    can_publish = False  # set per request by StoryAdmin.get_form
 
     class Meta:
         model = Story
@@ -122,17 +125,30 @@ class StoryAdminForm(forms.ModelForm):
         if self.instance.pk:
             # Inside the admin's transaction: on PostgreSQL the row stays locked until
             # this save commits, so a second editor's save waits, then sees the change.
-            current = (
+            version, status = (
                 Story.objects.select_for_update()
                 .filter(pk=self.instance.pk)
-                .values_list("version", flat=True)
-                .first()
+                .values_list("version", "status")
+                .get()
             )
             expected = cleaned.get("expected_version")
-            if current is None:
-                raise ValidationError("This story was deleted while you were editing it.")
-            if expected != current:
+            if expected != version:
                 raise ValidationError(conflict_message(self.instance.pk, expected))
+            if status == Story.Status.PUBLISHED and not self.can_publish:
+                raise ValidationError(
+                    "This story is published, so only editors can change it now. Your "
+                    "changes are not saved; they are still in the form below to copy."
+                )
+        if (
+            cleaned.get("status") == Story.Status.PUBLISHED
+            and cleaned.get("published_at") is None
+            and "_publish" not in self.data
+        ):
+            self.add_error(
+                "published_at",
+                "A published story needs a publication time: give one, or use "
+                "“Save and publish now”.",
+            )
         if "_schedule" in self.data and "published_at" in self.fields:
             at = cleaned.get("published_at")
             if at is None or at <= timezone.now():
@@ -250,12 +266,21 @@ class StoryAdmin(VersionAdmin):
         return services.can_publish(request.user)
 
     def has_change_permission(self, request, obj=None):
-        """Reporters edit drafts; once a story is published only editors change it."""
+        """Reporters edit drafts; once a story is published only editors change it.
+
+        A reporter's save of a story that was published while they edited still reaches
+        the form, which refuses it and gives their text back instead of a bare 403.
+        """
         if not super().has_change_permission(request, obj):
             return False
         if obj is not None and obj.status == Story.Status.PUBLISHED:
-            return self.has_publish_permission(request)
+            return self.has_publish_permission(request) or request.method == "POST"
         return True
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        form.can_publish = self.has_publish_permission(request)
+        return form
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
@@ -282,6 +307,9 @@ class StoryAdmin(VersionAdmin):
         if not change:
             obj.save()
             return
+        was_published = Story.objects.filter(pk=obj.pk, status=Story.Status.PUBLISHED).exists()
+        if was_published and not self.has_publish_permission(request):
+            raise PermissionDenied
         services.save_story(
             story=obj,
             expected_version=form.cleaned_data["expected_version"],
@@ -319,7 +347,37 @@ class StoryAdmin(VersionAdmin):
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         if request.method == "POST" and any(name in request.POST for name in PUBLISH_BUTTONS):
             services.require_publisher(request.user)
-        return super().changeform_view(request, object_id, form_url, extra_context)
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except (services.StaleEdit, ValidationError):
+            # Someone saved, or a scheduled time passed, between the form's checks and
+            # the save (possible on SQLite). Nothing was written; the form, validated
+            # again, now says why and keeps the editor's text.
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        """A story deleted while someone edited it: give them back what they wrote."""
+        if request.method != "POST":
+            return super()._get_obj_does_not_exist_redirect(request, opts, object_id)
+        sections = []
+        for n in range(min(int(request.POST.get("sections-TOTAL_FORMS") or 0), 1000)):
+            subheading = request.POST.get(f"sections-{n}-subheading", "")
+            body = request.POST.get(f"sections-{n}-body", "")
+            if subheading or body:
+                sections.append((subheading, body))
+        return render(
+            request,
+            "admin/articles/story/deleted_while_editing.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": opts,
+                "title": "This story was deleted while you were editing it",
+                "headline": request.POST.get("headline", ""),
+                "standfirst": request.POST.get("standfirst", ""),
+                "sections": sections,
+            },
+            status=409,
+        )
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         context["can_publish"] = self.has_publish_permission(request) and (

@@ -1,15 +1,24 @@
 """Set up and serve the local demo: migrate, load the demo stories, add a demo editor."""
 
+import json
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from articles.fixtures import DEMO_FIXTURE
+from articles.models import Story
 
 DEMO_USERNAME = "editor"
 DEMO_PASSWORD = "newsroom-demo"
 ADDRESS = "127.0.0.1:8000"
+
+
+def demo_checksums() -> list[str]:
+    """The copy checksums that name the fixture's stories (their natural keys)."""
+    objects = json.loads(DEMO_FIXTURE.read_text(encoding="utf-8"))
+    return [o["fields"]["source_checksum"] for o in objects if o["model"] == "articles.story"]
 
 
 class Command(BaseCommand):
@@ -30,11 +39,15 @@ class Command(BaseCommand):
                 "password) and does not run with DEBUG off."
             )
         call_command("migrate", interactive=False, verbosity=max(verbosity - 1, 0))
-        call_command("loaddata", DEMO_FIXTURE, verbosity=verbosity)
-        # A first revision for each story, so history and conflict messages have a base.
-        call_command("createinitialrevisions", "articles.Story", verbosity=0)
-        # Loading a fixture empties the stored search fields; compute them again.
-        call_command("rebuild_search", verbosity=max(verbosity - 1, 0))
+        if Story.objects.filter(source_checksum__in=demo_checksums()).exists():
+            # Loading again would put back the fixture's words over the desk's edits.
+            self.stdout.write("The demo stories are already here; leaving them as they are.")
+        else:
+            call_command("loaddata", DEMO_FIXTURE, verbosity=verbosity)
+            # A first revision for each story: history and conflict messages need a base.
+            call_command("createinitialrevisions", "articles.Story", verbosity=0)
+            # Fixtures carry no search fields; compute them.
+            call_command("rebuild_search", verbosity=max(verbosity - 1, 0))
         self.ensure_demo_editor()
         self.stdout.write(
             self.style.SUCCESS(
