@@ -225,7 +225,9 @@ class Section(models.Model):
         max_length=200, blank=True, help_text="Leave blank for the lead section."
     )
     body = models.TextField(
-        "paragraphs", help_text="Plain text. Separate paragraphs with a blank line."
+        "paragraphs",
+        blank=True,
+        help_text="Plain text. Separate paragraphs with a blank line.",
     )
 
     objects = SectionManager()

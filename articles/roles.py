@@ -12,6 +12,8 @@ STORY_MODELS = ["story", "section", "taggedstory"]
 ROLES = {
     "Reporter": [
         *(f"{action}_{model}" for model in STORY_MODELS for action in ("add", "change", "view")),
+        # A reporter reshaping a draft may drop a section; stories stay the editors' to delete.
+        "delete_section",
         "view_tag",
         "add_tag",
     ],

@@ -139,3 +139,26 @@ def test_sections_can_be_reordered_and_new_ones_go_last(admin_client):
         (2, "First"),
         (3, "Added"),
     ]
+
+
+def test_a_subheading_without_paragraphs_does_not_block_saving(admin_client):
+    """Copy with an empty section (the parser warns) can still be edited and saved."""
+    story = make_story(sections=[("", ["Lead."]), ("Coming up", [])])
+    url = reverse("admin:articles_story_change", args=[story.pk])
+    response = admin_client.post(url, story_form_data(story, headline="Still saves"))
+    assert response.status_code == 302
+    story.refresh_from_db()
+    assert story.headline == "Still saves"
+
+
+def test_reporter_can_drop_a_section_of_a_draft(client):
+    """Reporters reshaping a draft may delete a section."""
+    from tests.factories import make_user
+
+    client.force_login(make_user("rita", "Reporter"))
+    story = make_story(status=Story.Status.DRAFT, ago=None, sections=[("", ["A."]), ("X", ["B."])])
+    data = story_form_data(story)
+    data["sections-1-DELETE"] = "on"
+    url = reverse("admin:articles_story_change", args=[story.pk])
+    assert client.post(url, data).status_code == 302
+    assert [s.subheading for s in story.sections.all()] == [""]

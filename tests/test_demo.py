@@ -4,8 +4,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from articles.management.commands.demo import DEMO_PASSWORD, DEMO_USERNAME
 from articles import services
+from articles.management.commands.demo import DEMO_PASSWORD, DEMO_USERNAME
 from articles.models import Story
 
 pytestmark = pytest.mark.django_db
