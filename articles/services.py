@@ -381,10 +381,7 @@ def merge_tags(*, target: Tag, sources: Iterable[Tag], user) -> int:
     is never deleted, even when it is among the sources. Only users who may both change
     and delete tags can merge them.
     """
-    if user is None or not (
-        user.has_perm("taggit.change_tag") and user.has_perm("taggit.delete_tag")
-    ):
-        raise PermissionDenied("Only editors who may change and delete tags can merge them.")
+    _require_tag_editor(user)
     source_ids = {tag.pk for tag in sources} - {target.pk}
     if not source_ids:
         return 0
@@ -413,18 +410,65 @@ def merge_tags(*, target: Tag, sources: Iterable[Tag], user) -> int:
                 ],
                 batch_size=500,
             )
-            Story.objects.filter(pk__in=story_ids).update(
-                version=F("version") + 1, updated_at=timezone.now()
-            )
         # Deleting the tags deletes their remaining story tags with them.
         Tag.objects.filter(pk__in=source_ids).delete()
-        stories = Story.objects.filter(pk__in=story_ids).prefetch_related(
-            "sections",
-            Prefetch("taggedstory_set", queryset=TaggedStory.objects.select_related("tag")),
+        _record_tag_change(
+            story_ids, user=user, comment=f"Merged tags {', '.join(names)} into {target.name}"
         )
-        for story in stories:
-            reversion.add_to_revision(story)
-        search.refresh_on_commit(story_ids)
-        reversion.set_user(user)
-        reversion.set_comment(f"Merged tags {', '.join(names)} into {target.name}")
     return len(story_ids)
+
+
+def save_tag(*, tag: Tag, user) -> int:
+    """Save a tag (a rename, say) and return how many stories carry it.
+
+    Those stories get a new version and a revision, as with any change to their words,
+    so an editor who had one open cannot save the old name back unseen.
+    """
+    _require_tag_editor(user)
+    with transaction.atomic(), reversion.create_revision():
+        tag.save()
+        story_ids = set(
+            TaggedStory.objects.filter(tag=tag).values_list("content_object_id", flat=True)
+        )
+        _record_tag_change(story_ids, user=user, comment=f"Tag renamed to {tag.name}")
+    return len(story_ids)
+
+
+def delete_tags(*, tags: Iterable[Tag], user) -> int:
+    """Delete tags; the stories that carried them get a new version and a revision."""
+    _require_tag_editor(user)
+    tag_ids = [tag.pk for tag in tags]
+    with transaction.atomic(), reversion.create_revision():
+        names = sorted(Tag.objects.filter(pk__in=tag_ids).values_list("name", flat=True))
+        story_ids = set(
+            TaggedStory.objects.filter(tag_id__in=tag_ids).values_list(
+                "content_object_id", flat=True
+            )
+        )
+        Tag.objects.filter(pk__in=tag_ids).delete()
+        _record_tag_change(story_ids, user=user, comment=f"Tags deleted: {', '.join(names)}")
+    return len(story_ids)
+
+
+def _require_tag_editor(user) -> None:
+    if user is None or not (
+        user.has_perm("taggit.change_tag") and user.has_perm("taggit.delete_tag")
+    ):
+        raise PermissionDenied("Only editors who may change and delete tags can do this.")
+
+
+def _record_tag_change(story_ids: set[int], *, user, comment: str) -> None:
+    """Inside a revision block: new versions, a revision and fresh search for the stories."""
+    if story_ids:
+        Story.objects.filter(pk__in=story_ids).update(
+            version=F("version") + 1, updated_at=timezone.now()
+        )
+    stories = Story.objects.filter(pk__in=story_ids).prefetch_related(
+        "sections",
+        Prefetch("taggedstory_set", queryset=TaggedStory.objects.select_related("tag")),
+    )
+    for story in stories:
+        reversion.add_to_revision(story)
+    search.refresh_on_commit(story_ids)
+    reversion.set_user(user)
+    reversion.set_comment(comment)

@@ -260,3 +260,31 @@ def test_a_reporter_cannot_merge_from_the_admin(client, reporter, karabakh_stori
     assert "Merged" not in confirmed.content.decode()
     assert Tag.objects.count() == 4
     assert tag_names(karabakh_stories["old"]) == ["Karabakh"]
+
+
+def test_renaming_a_tag_in_the_admin_versions_its_stories(client, editor):
+    """A rename bumps each tagged story's version and keeps a revision saying so."""
+    story = make_story(tags=["Karabah"])
+    other = make_story(tags=["Baku"])
+    client.force_login(editor)
+    url = reverse("admin:taggit_tag_change", args=[tag("Karabah").pk])
+    response = client.post(url, {"name": "Karabakh", "slug": "karabakh"})
+    assert response.status_code == 302
+    story.refresh_from_db()
+    other.refresh_from_db()
+    assert (story.version, other.version) == (2, 1)
+    assert tag_names(story) == ["Karabakh"]
+    revision = history.story_versions(story.pk).first().revision
+    assert (revision.user, revision.comment) == (editor, "Tag renamed to Karabakh")
+
+
+def test_deleting_tags_in_the_admin_versions_their_stories(client, editor):
+    """Deleting tags (one or several) bumps the stories that carried them."""
+    story = make_story(tags=["Obsolete", "Baku"])
+    client.force_login(editor)
+    url = reverse("admin:taggit_tag_delete", args=[tag("Obsolete").pk])
+    assert client.post(url, {"post": "yes"}).status_code == 302
+    story.refresh_from_db()
+    assert story.version == 2
+    assert tag_names(story) == ["Baku"]
+    assert history.story_versions(story.pk).first().revision.comment == ("Tags deleted: Obsolete")

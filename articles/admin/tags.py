@@ -47,6 +47,18 @@ class TagAdmin(admin.ModelAdmin):
     ordering = ["name"]
     actions = ["merge_selected"]
 
+    def save_model(self, request, obj, form, change):
+        if change:
+            services.save_tag(tag=obj, user=request.user)
+        else:
+            obj.save()
+
+    def delete_model(self, request, obj):
+        services.delete_tags(tags=[obj], user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        services.delete_tags(tags=list(queryset), user=request.user)
+
     def get_queryset(self, request):
         return (
             super().get_queryset(request).annotate(story_count=Count("articles_taggedstory_items"))
