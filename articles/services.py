@@ -18,6 +18,7 @@ from django.utils.text import slugify
 from taggit.models import Tag
 
 from articles import search, wire
+from articles.forms import TAG_MAX_LENGTH
 from articles.models import Section, Story, TaggedStory, text_from_paragraphs
 
 SLUG_MAX_LENGTH = 80
@@ -79,6 +80,8 @@ def read_sidecar(source: Path) -> Sidecar:
         isinstance(tags, list) and all(isinstance(t, str) and t.strip() for t in tags)
     ):
         raise SidecarError(f"{path.name}: tags must be a list of names")
+    if tags and any(len(t.strip()) > TAG_MAX_LENGTH for t in tags):
+        raise SidecarError(f"{path.name}: a tag has at most {TAG_MAX_LENGTH} characters")
     status = data.get("status")
     if status is not None and status not in Story.Status.values:
         raise SidecarError(f"{path.name}: status must be one of {', '.join(Story.Status)}")

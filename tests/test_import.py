@@ -160,3 +160,13 @@ def test_command_refuses_an_oversized_file_without_reading_it(tmp_path, capsys):
     with pytest.raises(CommandError):
         call_command("import_wire", huge)
     assert "wire copy is at most 1,000,000 bytes" in capsys.readouterr().err
+
+
+def test_command_refuses_a_sidecar_tag_too_long_to_store(tmp_path, capsys):
+    """A sidecar tag over 100 characters is reported; nothing is imported."""
+    good = copy_seed(tmp_path)
+    good.with_suffix(".toml").write_text(f'tags = ["{"x" * 101}"]\n')
+    with pytest.raises(CommandError):
+        call_command("import_wire", good)
+    assert "a tag has at most 100 characters" in capsys.readouterr().err
+    assert Story.objects.count() == 0

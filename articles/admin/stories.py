@@ -9,7 +9,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.response import TemplateResponse
@@ -54,18 +54,59 @@ class PublicationFilter(admin.SimpleListFilter):
         return queryset
 
 
+FILTER_CHOICES = 25
+
+
 class TagFilter(admin.SimpleListFilter):
+    """The most used tags (any tag works in the address: ?tag=<slug>)."""
+
     title = "tag"
     parameter_name = "tag"
 
     def lookups(self, request, model_admin):
-        used = Tag.objects.filter(articles_taggedstory_items__isnull=False).distinct()
-        return [(tag.slug, tag.name) for tag in used.order_by("name")]
+        used = (
+            Tag.objects.annotate(stories=Count("articles_taggedstory_items"))
+            .filter(stories__gt=0)
+            .order_by("-stories", "name")[:FILTER_CHOICES]
+        )
+        return sorted(((tag.slug, tag.name) for tag in used), key=lambda c: c[1].lower())
 
     def queryset(self, request, queryset):
         if self.value():
             return queryset.filter(tags__slug=self.value()).distinct()
         return queryset
+
+
+class CommonValueFilter(admin.SimpleListFilter):
+    """The most frequent values of a field, so the sidebar stays short in a big archive."""
+
+    field = ""
+
+    def lookups(self, request, model_admin):
+        values = (
+            Story.objects.exclude(**{self.field: ""})
+            .values(self.field)
+            .annotate(n=Count("pk"))
+            .order_by("-n", self.field)[:FILTER_CHOICES]
+        )
+        return sorted((row[self.field], row[self.field]) for row in values)
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(**{self.field: self.value()})
+        return queryset
+
+
+class PlaceFilter(CommonValueFilter):
+    title = "dateline place"
+    parameter_name = "dateline_place"
+    field = "dateline_place"
+
+
+class CreditFilter(CommonValueFilter):
+    title = "credit"
+    parameter_name = "dateline_credit"
+    field = "dateline_credit"
 
 
 class SectionForm(forms.ModelForm):
@@ -203,8 +244,8 @@ class StoryAdmin(VersionAdmin):
         PublicationFilter,
         ("published_at", admin.DateFieldListFilter),
         TagFilter,
-        "dateline_place",
-        "dateline_credit",
+        PlaceFilter,
+        CreditFilter,
     ]
     search_fields = [
         "headline",
