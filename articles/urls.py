@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from articles import api, search, views
+from articles import api, feeds, search, views
 
 
 class DigitsConverter:
@@ -34,6 +34,10 @@ urlpatterns = [
     path("tags/<slug:slug>/", views.tag_detail, name="tag"),
     path("places/<slug:slug>/", views.place_detail, name="place"),
     path("search/", search.search_view, name="search"),
+    path("feeds/rss/", feeds.LatestStoriesFeed(), name="feed_rss"),
+    path("feeds/atom/", feeds.LatestStoriesAtomFeed(), name="feed_atom"),
+    path("tags/<slug:slug>/feed/rss/", feeds.TagFeed(), name="tag_feed_rss"),
+    path("tags/<slug:slug>/feed/atom/", feeds.TagAtomFeed(), name="tag_feed_atom"),
     path("preview/<int:pk>/", views.story_preview, name="preview"),
     path("api/ninjs/stories/", api.story_list, name="api_stories"),
     path("api/ninjs/stories/<int:pk>/", api.story_detail, name="api_story"),

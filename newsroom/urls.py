@@ -1,11 +1,19 @@
 from django.contrib import admin
+from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
 
-from articles import views
+from articles import sitemaps, views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon),
+    path(
+        "sitemap.xml",
+        sitemap_views.sitemap,
+        {"sitemaps": sitemaps.SITEMAPS},
+        name="sitemap",
+    ),
+    path("news-sitemap.xml", sitemaps.news_sitemap, name="news_sitemap"),
     path("", include("articles.urls")),
 ]

@@ -1,0 +1,94 @@
+"""RSS 2.0 and Atom feeds: the latest stories, and the latest with each tag."""
+
+from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed
+from taggit.models import Tag
+
+from articles.models import Story
+from articles.structured_data import description
+
+FEED_SIZE = 20
+
+
+def latest(stories):
+    return (
+        stories.defer("source_text", "search_vector", "search_document")
+        .prefetch_related("sections", "tags")
+        .order_by("-published_at", "-pk")[:FEED_SIZE]
+    )
+
+
+class LatestStoriesFeed(Feed):
+    """The newest published stories, for feed readers and aggregators."""
+
+    def title(self):
+        return f"{settings.SITE_NAME}: latest stories"
+
+    def description(self):
+        return f"The latest stories from the {settings.SITE_NAME} desk."
+
+    def link(self):
+        return reverse("articles:home")
+
+    def items(self):
+        return latest(Story.objects.published())
+
+    def item_title(self, story):
+        return story.headline
+
+    def item_description(self, story):
+        return description(story)
+
+    def item_link(self, story):
+        return story.get_absolute_url()
+
+    # The guid is the story's absolute address (the framework's default), a permalink.
+    item_guid_is_permalink = True
+
+    def item_pubdate(self, story):
+        return story.published_at
+
+    def item_updateddate(self, story):
+        return max(story.updated_at, story.published_at)
+
+    def item_categories(self, story):
+        return [tag.name for tag in story.tags.all()]
+
+    def item_author_name(self, story):
+        return story.byline or story.dateline_credit or None
+
+
+class LatestStoriesAtomFeed(LatestStoriesFeed):
+    feed_type = Atom1Feed
+    subtitle = LatestStoriesFeed.description
+
+
+class TagFeed(LatestStoriesFeed):
+    """The newest published stories with one tag; a tag without any is not found."""
+
+    def get_object(self, request, slug):
+        tag = get_object_or_404(Tag, slug=slug)
+        if not Story.objects.published().filter(tags=tag).exists():
+            raise Http404("No published stories with this tag.")
+        return tag
+
+    def title(self, tag):
+        return f"{settings.SITE_NAME}: stories tagged {tag.name}"
+
+    def description(self, tag):
+        return f"The latest {settings.SITE_NAME} stories tagged {tag.name}."
+
+    def link(self, tag):
+        return reverse("articles:tag", args=[tag.slug])
+
+    def items(self, tag):
+        return latest(Story.objects.published().filter(tags=tag))
+
+
+class TagAtomFeed(TagFeed):
+    feed_type = Atom1Feed
+    subtitle = TagFeed.description

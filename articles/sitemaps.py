@@ -1,0 +1,84 @@
+"""Sitemaps for search engines: stories, tags and places, and a Google News sitemap."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.sitemaps import Sitemap
+from django.db.models import Max
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from taggit.models import Tag
+
+from articles.models import Story
+
+NEWS_WINDOW = timedelta(hours=48)
+
+
+class StorySitemap(Sitemap):
+    changefreq = "daily"
+    limit = 5000
+
+    def items(self):
+        return (
+            Story.objects.published()
+            .only("slug", "published_at", "updated_at")
+            .order_by("-published_at", "-pk")
+        )
+
+    def lastmod(self, story):
+        return max(story.updated_at, story.published_at)
+
+
+class TagSitemap(Sitemap):
+    changefreq = "daily"
+
+    def items(self):
+        public = Story.objects.published()
+        return (
+            Tag.objects.filter(articles_taggedstory_items__content_object__in=public)
+            .distinct()
+            .order_by("slug")
+        )
+
+    def location(self, tag):
+        return reverse("articles:tag", args=[tag.slug])
+
+
+class PlaceSitemap(Sitemap):
+    changefreq = "daily"
+
+    def items(self):
+        return list(
+            Story.objects.published()
+            .exclude(place_slug="")
+            .values("place_slug")
+            .annotate(lastmod=Max("published_at"))
+            .order_by("place_slug")
+        )
+
+    def location(self, place):
+        return reverse("articles:place", args=[place["place_slug"]])
+
+    def lastmod(self, place):
+        return place["lastmod"]
+
+
+def news_sitemap(request):
+    """The Google News sitemap: stories published in the last 48 hours (at most 1,000)."""
+    since = timezone.now() - NEWS_WINDOW
+    stories = (
+        Story.objects.published()
+        .filter(published_at__gte=since)
+        .only("headline", "slug", "published_at")
+        .order_by("-published_at", "-pk")[:1000]
+    )
+    return render(
+        request,
+        "sitemaps/news.xml",
+        {"stories": stories, "publication": settings.SITE_NAME},
+        content_type="application/xml; charset=utf-8",
+    )
+
+
+SITEMAPS = {"stories": StorySitemap, "tags": TagSitemap, "places": PlaceSitemap}
