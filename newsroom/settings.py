@@ -9,6 +9,10 @@ Environment variables:
     DEBUG            "true"/"false" (default true, for the local demo)
     SECRET_KEY       required when DEBUG is off
     ALLOWED_HOSTS    comma-separated host names; required when DEBUG is off
+    CSRF_TRUSTED_ORIGINS  comma-separated origins, e.g. https://news.example.org
+    SECURE_PROXY_SSL_HEADER  "true" behind a proxy that ends TLS and sets X-Forwarded-Proto
+    SECURE_SSL_REDIRECT, SECURE_HSTS_SECONDS, SECURE_HSTS_INCLUDE_SUBDOMAINS,
+    SECURE_HSTS_PRELOAD  production defaults: on, one year, on, on
     DATABASE_URL     e.g. postgres://user@host:5432/newsroom (default: SQLite file)
     TIME_ZONE        the newsroom's time zone, used in story URLs (default UTC)
     WIRE_TIME_ZONE   the time zone of agency timestamp lines (default Asia/Dhaka, BSS's)
@@ -49,6 +53,24 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
 if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off.")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+# Security headers on every response, in development too.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+X_FRAME_OPTIONS = "DENY"
+
+if not DEBUG:
+    # Production serves HTTPS only. Behind a proxy that ends TLS, set
+    # SECURE_PROXY_SSL_HEADER=true so Django trusts its X-Forwarded-Proto header.
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+if env_bool("SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

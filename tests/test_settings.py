@@ -1,6 +1,7 @@
 """Settings come from the environment and refuse to run insecurely."""
 
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -65,3 +66,46 @@ def test_database_url_selects_the_database(monkeypatch):
 
     assert engine() == "django.db.backends.sqlite3"
     assert engine(DATABASE_URL="postgres://u@db:5432/news") == "django.db.backends.postgresql"
+
+
+def test_production_settings_pass_the_deploy_check():
+    """`manage.py check --deploy` finds nothing to warn about under production settings."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={
+            # The test session's own allowance for Playwright is no part of production.
+            **{
+                k: v
+                for k, v in os.environ.items()
+                if k not in {"DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+            },
+            "DEBUG": "false",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "ALLOWED_HOSTS": "news.example.org",
+        },
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_security_headers_on_every_kind_of_page(client, demo_story):
+    """Content sniffing off, a referrer policy, and no framing: on pages, feeds and the API."""
+    for url in (
+        "/",
+        demo_story.get_absolute_url(),
+        "/tags/armenia/",
+        "/search/?q=truce",
+        "/feeds/rss/",
+        "/sitemap.xml",
+        "/api/ninjs/stories/",
+        "/admin/login/",
+        "/no/such/page/",
+    ):
+        response = client.get(url)
+        assert response["X-Content-Type-Options"] == "nosniff", url
+        assert response["Referrer-Policy"] == "strict-origin-when-cross-origin", url
+        assert response["X-Frame-Options"] == "DENY", url
