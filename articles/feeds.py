@@ -2,14 +2,13 @@
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
-from django.http import Http404
+from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from taggit.models import Tag
 
 from articles.models import Story
-from articles.structured_data import description
 
 FEED_SIZE = 20
 
@@ -20,6 +19,18 @@ def latest(stories):
         .prefetch_related("sections", "tags")
         .order_by("-published_at", "-pk")[:FEED_SIZE]
     )
+
+
+def summary(story: Story) -> str:
+    """The standfirst, or else the whole first paragraph: plain text, the framework escapes it.
+
+    Unlike the page's meta description it is not cut short: a feed reader shows it as the
+    story's introduction.
+    """
+    if story.standfirst:
+        return story.standfirst
+    first = next((s for s in story.sections.all() if s.paragraphs), None)
+    return first.paragraphs[0] if first else ""
 
 
 class LatestStoriesFeed(Feed):
@@ -34,6 +45,10 @@ class LatestStoriesFeed(Feed):
     def link(self):
         return reverse("articles:home")
 
+    def author_name(self):
+        # Atom wants an author for the feed when some entries have none; RSS ignores it.
+        return settings.SITE_NAME
+
     def items(self):
         return latest(Story.objects.published())
 
@@ -41,7 +56,7 @@ class LatestStoriesFeed(Feed):
         return story.headline
 
     def item_description(self, story):
-        return description(story)
+        return summary(story)
 
     def item_link(self, story):
         return story.get_absolute_url()
@@ -53,6 +68,8 @@ class LatestStoriesFeed(Feed):
         return story.published_at
 
     def item_updateddate(self, story):
+        # A story scheduled ahead was last saved before it went out; never updated before
+        # it was published.
         return max(story.updated_at, story.published_at)
 
     def item_categories(self, story):
@@ -71,10 +88,9 @@ class TagFeed(LatestStoriesFeed):
     """The newest published stories with one tag; a tag without any is not found."""
 
     def get_object(self, request, slug):
-        tag = get_object_or_404(Tag, slug=slug)
-        if not Story.objects.published().filter(tags=tag).exists():
-            raise Http404("No published stories with this tag.")
-        return tag
+        # One query, and a tag only drafts or scheduled stories use looks like no tag at all.
+        public = Story.objects.published().filter(tags=OuterRef("pk"))
+        return get_object_or_404(Tag.objects.filter(Exists(public)), slug=slug)
 
     def title(self, tag):
         return f"{settings.SITE_NAME}: stories tagged {tag.name}"

@@ -4,7 +4,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.sitemaps import Sitemap
-from django.db.models import Max
+from django.contrib.sitemaps.views import x_robots_tag
+from django.db.models import Exists, Max, OuterRef
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,7 +18,7 @@ NEWS_WINDOW = timedelta(hours=48)
 
 class StorySitemap(Sitemap):
     changefreq = "daily"
-    limit = 5000
+    limit = 50_000  # the sitemaps protocol's most per file
 
     def items(self):
         return (
@@ -34,12 +35,9 @@ class TagSitemap(Sitemap):
     changefreq = "daily"
 
     def items(self):
-        public = Story.objects.published()
-        return (
-            Tag.objects.filter(articles_taggedstory_items__content_object__in=public)
-            .distinct()
-            .order_by("slug")
-        )
+        # Only tags a reader can open: a tag that drafts alone use is not revealed.
+        public = Story.objects.published().filter(tags=OuterRef("pk"))
+        return Tag.objects.filter(Exists(public)).order_by("slug")
 
     def location(self, tag):
         return reverse("articles:tag", args=[tag.slug])
@@ -64,8 +62,12 @@ class PlaceSitemap(Sitemap):
         return place["lastmod"]
 
 
+@x_robots_tag
 def news_sitemap(request):
-    """The Google News sitemap: stories published in the last 48 hours (at most 1,000)."""
+    """The Google News sitemap: stories published in the last 48 hours (at most 1,000).
+
+    Like the other sitemaps, it is for crawlers, not a page of its own in search results.
+    """
     since = timezone.now() - NEWS_WINDOW
     stories = (
         Story.objects.published()
