@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from taggit.models import Tag
 
-from articles import search, wire
+from articles import caching, search, wire
 from articles.forms import TAG_MAX_LENGTH
 from articles.models import Section, Story, TaggedStory, text_from_paragraphs
 
@@ -190,6 +190,8 @@ def import_wire_copy(
             Section.objects.bulk_create(sections)
             story.tags.set(list(tags if tags is not None else parsed.tags))
             search.refresh_on_commit([story.pk])
+            if publish:
+                caching.invalidate_on_commit()
             reversion.set_comment("Imported from wire copy")
             if user is not None:
                 reversion.set_user(user)
@@ -257,6 +259,7 @@ def save_story(*, story: Story, expected_version: int, user, comment: str = "Edi
         story.save()
         # After commit, so a restore's or the admin's sections and tags are in it too.
         search.refresh_on_commit([story.pk])
+        caching.invalidate_on_commit()
         reversion.set_user(user)
         reversion.set_comment(comment)
     return story
@@ -473,5 +476,13 @@ def _record_tag_change(story_ids: set[int], *, user, comment: str) -> None:
     for story in stories:
         reversion.add_to_revision(story)
     search.refresh_on_commit(story_ids)
+    caching.invalidate_on_commit()
     reversion.set_user(user)
     reversion.set_comment(comment)
+
+
+def delete_stories(*, stories: Iterable[Story]) -> None:
+    """Delete stories; their revisions stay, so they can be recovered."""
+    with transaction.atomic():
+        Story.objects.filter(pk__in=[story.pk for story in stories]).delete()
+        caching.invalidate_on_commit()

@@ -1,6 +1,7 @@
 from django.urls import path, register_converter
 
 from articles import api, feeds, search, views
+from articles.caching import cached_page
 
 
 class DigitsConverter:
@@ -29,16 +30,20 @@ register_converter(DigitsConverter, "dd")
 app_name = "articles"
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("<yyyy:year>/<dd:month>/<dd:day>/<slug:slug>/", views.story_detail, name="story"),
-    path("tags/<slug:slug>/", views.tag_detail, name="tag"),
-    path("places/<slug:slug>/", views.place_detail, name="place"),
+    path("", cached_page(views.home), name="home"),
+    path(
+        "<yyyy:year>/<dd:month>/<dd:day>/<slug:slug>/",
+        cached_page(views.story_detail),
+        name="story",
+    ),
+    path("tags/<slug:slug>/", cached_page(views.tag_detail), name="tag"),
+    path("places/<slug:slug>/", cached_page(views.place_detail), name="place"),
     path("search/", search.search_view, name="search"),
-    path("feeds/rss/", feeds.LatestStoriesFeed(), name="feed_rss"),
-    path("feeds/atom/", feeds.LatestStoriesAtomFeed(), name="feed_atom"),
-    path("tags/<slug:slug>/feed/rss/", feeds.TagFeed(), name="tag_feed_rss"),
-    path("tags/<slug:slug>/feed/atom/", feeds.TagAtomFeed(), name="tag_feed_atom"),
+    path("feeds/rss/", cached_page(feeds.LatestStoriesFeed()), name="feed_rss"),
+    path("feeds/atom/", cached_page(feeds.LatestStoriesAtomFeed()), name="feed_atom"),
+    path("tags/<slug:slug>/feed/rss/", cached_page(feeds.TagFeed()), name="tag_feed_rss"),
+    path("tags/<slug:slug>/feed/atom/", cached_page(feeds.TagAtomFeed()), name="tag_feed_atom"),
     path("preview/<int:pk>/", views.story_preview, name="preview"),
-    path("api/ninjs/stories/", api.story_list, name="api_stories"),
-    path("api/ninjs/stories/<int:pk>/", api.story_detail, name="api_story"),
+    path("api/ninjs/stories/", cached_page(api.story_list), name="api_stories"),
+    path("api/ninjs/stories/<int:pk>/", cached_page(api.story_detail), name="api_story"),
 ]

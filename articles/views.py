@@ -2,6 +2,7 @@
 
 from datetime import date, timedelta
 
+from django.core.cache import cache
 from django.db import DatabaseError, connection
 from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, render
@@ -107,19 +108,26 @@ def place_detail(request, slug: str):
 
 
 def healthz(request):
-    """200 when the database answers a query, 503 when it does not."""
+    """200 when the database and the cache answer, 503 (with Retry-After) when one does not."""
+    problems = []
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except DatabaseError:
-        return HttpResponse(
-            "database unavailable\n",
-            status=503,
-            content_type="text/plain",
-            headers={"Retry-After": "30", "Cache-Control": "no-store"},
-        )
-    return HttpResponse("ok\n", content_type="text/plain", headers={"Cache-Control": "no-store"})
+        problems.append("database unavailable")
+    try:
+        cache.set("healthz", "ok", 10)
+        if cache.get("healthz") != "ok":
+            problems.append("cache not answering")
+    except Exception:  # any backend's connection error: the point is to report, not raise
+        problems.append("cache unavailable")
+    headers = {"Cache-Control": "no-store"}
+    if problems:
+        headers["Retry-After"] = "30"
+        body = "".join(f"{problem}\n" for problem in problems)
+        return HttpResponse(body, status=503, content_type="text/plain", headers=headers)
+    return HttpResponse("ok\n", content_type="text/plain", headers=headers)
 
 
 def favicon(request):

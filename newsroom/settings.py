@@ -16,6 +16,8 @@ Environment variables:
     DATABASE_URL     e.g. postgres://user@host:5432/newsroom (default: SQLite file)
     TIME_ZONE        the newsroom's time zone, used in story URLs (default UTC)
     WIRE_TIME_ZONE   the time zone of agency timestamp lines (default Asia/Dhaka, BSS's)
+    REDIS_URL        e.g. redis://127.0.0.1:6379/0: the cache shared by all app servers
+    PAGE_CACHE_SECONDS  how long public pages are cached (default 300; 0 turns it off)
 """
 
 import os
@@ -90,6 +92,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -125,6 +128,24 @@ DATABASES = {
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# One cache shared by every app server when REDIS_URL is set; per process otherwise.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "newsroom",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Public pages: kept this long in our cache and in shared caches (s-maxage), and served
+# stale for as long again while revalidating; browsers keep them a minute. Any change to
+# content makes every cached page current at once (articles/caching.py).
+PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", 300))
+BROWSER_CACHE_SECONDS = 60
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -3,6 +3,7 @@ from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
 
 from articles import sitemaps, views
+from articles.caching import cached_page
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -10,10 +11,10 @@ urlpatterns = [
     path("favicon.ico", views.favicon),
     path(
         "sitemap.xml",
-        sitemap_views.sitemap,
+        cached_page(sitemap_views.sitemap),
         {"sitemaps": sitemaps.SITEMAPS},
         name="sitemap",
     ),
-    path("news-sitemap.xml", sitemaps.news_sitemap, name="news_sitemap"),
+    path("news-sitemap.xml", cached_page(sitemaps.news_sitemap), name="news_sitemap"),
     path("", include("articles.urls")),
 ]

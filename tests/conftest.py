@@ -2,6 +2,7 @@ import os
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 
 from articles.fixtures import DEMO_FIXTURE
@@ -16,12 +17,22 @@ def plain_static_storage(settings):
     }
 
 
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with nothing cached: pages from one test never serve another."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def demo_story(db):
     """The seed story, loaded from the committed demo fixture."""
+    from articles import caching
     from articles.models import Story
 
     call_command("loaddata", DEMO_FIXTURE, verbosity=0)
+    caching.invalidate()
     return Story.objects.get()
 
 

@@ -6,6 +6,7 @@ from itertools import count
 import reversion
 from django.utils import timezone
 
+from articles import caching
 from articles.models import Section, Story
 
 _numbers = count(1)
@@ -28,6 +29,7 @@ def make_story(
     with reversion.create_revision():
         story = _create(n, headline, status, published_at, sections, tags, fields)
         reversion.set_comment("Created by a test")
+    caching.invalidate()  # as every real write path does
     return story
 
 

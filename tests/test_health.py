@@ -25,3 +25,16 @@ def test_database_down_answers_503(client, monkeypatch):
     assert response.status_code == 503
     assert response.content == b"database unavailable\n"
     assert response["Retry-After"] == "30"
+
+
+def test_cache_down_answers_503(client, monkeypatch):
+    """With the shared cache unreachable the server reports itself unhealthy."""
+    from django.core.cache import cache
+
+    def refuse(*args, **kwargs):
+        raise ConnectionError("Redis refused the connection")
+
+    monkeypatch.setattr(cache, "set", refuse)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.content == b"cache unavailable\n"

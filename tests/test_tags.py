@@ -135,7 +135,8 @@ def test_an_editor_with_the_story_open_gets_a_conflict_after_a_merge(
 
 @pytest.mark.parametrize("size", [2, 20])
 def test_merge_runs_a_fixed_number_of_queries(editor, django_assert_max_num_queries, size):
-    """Merging touches any number of stories in 22 queries (measured at 2), not a few per story."""
+    """Merging touches any number of stories in 23 queries (measured at 2), not a few per
+    story (one of them finds the next scheduled story for the page cache)."""
     for n in range(size):
         make_story(
             tags=["Karabakh", "NK"] if n % 2 else ["Karabakh", "Nagorno-Karabakh"],
@@ -143,7 +144,7 @@ def test_merge_runs_a_fixed_number_of_queries(editor, django_assert_max_num_quer
         )
     target, sources = tag("Nagorno-Karabakh"), [tag("Karabakh"), tag("NK")]
     editor.has_perm("taggit.change_tag")  # fill the permission cache outside the budget
-    with django_assert_max_num_queries(22):
+    with django_assert_max_num_queries(23):
         assert services.merge_tags(target=target, sources=sources, user=editor) == size
     assert TaggedStory.objects.filter(tag=target).count() == size
 

@@ -20,7 +20,7 @@ from reversion.admin import VersionAdmin
 from reversion.models import Version
 from taggit.models import Tag
 
-from articles import history, search, services
+from articles import caching, history, search, services
 from articles.forms import TagNamesField
 from articles.models import Section, Story
 
@@ -384,6 +384,13 @@ class StoryAdmin(VersionAdmin):
         super().save_related(request, form, formsets, change)
         # The sections and tags are saved only now, after the story itself.
         search.refresh_on_commit([form.instance.pk])
+        caching.invalidate_on_commit()
+
+    def delete_model(self, request, obj):
+        services.delete_stories(stories=[obj])
+
+    def delete_queryset(self, request, queryset):
+        services.delete_stories(stories=list(queryset))
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         if request.method == "POST" and any(name in request.POST for name in PUBLISH_BUTTONS):

@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from articles import caching
 from articles.fixtures import DEMO_FIXTURE
 from articles.models import Story
 
@@ -48,6 +49,7 @@ class Command(BaseCommand):
             call_command("createinitialrevisions", "articles.Story", verbosity=0)
             # Fixtures carry no search fields; compute them.
             call_command("rebuild_search", verbosity=max(verbosity - 1, 0))
+            caching.invalidate()
         self.ensure_demo_editor()
         self.stdout.write(
             self.style.SUCCESS(
