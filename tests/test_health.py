@@ -38,3 +38,23 @@ def test_cache_down_answers_503(client, monkeypatch):
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.content == b"cache unavailable\n"
+
+
+def test_pages_answer_a_friendly_503_while_the_database_is_away(client, monkeypatch):
+    """No traceback, no error page: a short 503 with Retry-After, and back when it returns."""
+    from tests.factories import make_story
+
+    make_story(headline="Still here afterwards")
+
+    def refuse(*args, **kwargs):
+        raise OperationalError("could not connect to server: Connection refused")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(connection, "ensure_connection", refuse)
+        patch.setattr(connection, "cursor", refuse)
+        response = client.get("/?fresh=1")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+    assert "We'll be back in a moment" in response.content.decode()
+    assert "Traceback" not in response.content.decode()
+    assert "Still here afterwards" in client.get("/").content.decode()
