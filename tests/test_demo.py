@@ -20,7 +20,11 @@ def test_demo_loads_the_story_and_a_demo_editor(settings, client, capsys):
     assert "local use only" in out
     story = Story.objects.published().get()
     assert story.headline.startswith("Azerbaijan claims victory")
-    assert client.login(username=DEMO_USERNAME, password=DEMO_PASSWORD)
+    login = client.post(
+        "/admin/login/?next=/admin/",
+        {"username": DEMO_USERNAME, "password": DEMO_PASSWORD},
+    )
+    assert login.status_code == 302 and login["Location"] == "/admin/"
     assert "Azerbaijan claims victory" in client.get("/admin/articles/story/").content.decode()
 
 

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -109,3 +111,27 @@ def test_security_headers_on_every_kind_of_page(client, demo_story):
         assert response["X-Content-Type-Options"] == "nosniff", url
         assert response["Referrer-Policy"] == "strict-origin-when-cross-origin", url
         assert response["X-Frame-Options"] == "DENY", url
+        policy = response["Content-Security-Policy"]
+        assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy, url
+        assert "unsafe-inline" not in policy, url
+
+
+@pytest.mark.django_db
+def test_admin_login_attempts_are_limited(client):
+    """Five wrong passwords lock that username from that address out, even with the right
+    password afterwards; another editor can still log in."""
+    from tests.factories import make_user
+
+    make_user("eddie", "Editor")
+    make_user("rita", "Reporter")
+    answers = [
+        client.post("/admin/login/", {"username": "eddie", "password": "guess"}).status_code
+        for _ in range(5)
+    ]
+    assert answers == [200, 200, 200, 200, 429]
+    right = client.post(
+        "/admin/login/", {"username": "eddie", "password": "correct horse battery"}
+    )
+    assert right.status_code == 429
+    other = client.post("/admin/login/", {"username": "rita", "password": "correct horse battery"})
+    assert other.status_code == 302
