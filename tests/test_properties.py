@@ -1,0 +1,130 @@
+"""Reliability: properties that hold for any sequence of editorial actions, and races."""
+
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.django import TestCase
+
+from articles import caching, services
+from articles.models import Story
+from tests.factories import make_user
+
+SEED = (
+    Path(__file__).resolve().parent.parent
+    / "fixtures"
+    / "source"
+    / "afp-2023-09-21-azerbaijan-claims-victory-karabakh.txt"
+)
+
+minutes = st.integers(min_value=-600, max_value=600)
+actions = st.lists(
+    st.one_of(
+        st.tuples(st.just("publish"), st.integers(0, 2)),
+        st.tuples(st.just("unpublish"), st.integers(0, 2)),
+        st.tuples(st.just("schedule"), st.integers(0, 2), st.integers(1, 600)),
+        st.tuples(st.just("edit"), st.integers(0, 2)),
+        st.tuples(st.just("backdate"), st.integers(0, 2), minutes),
+    ),
+    max_size=8,
+)
+starts = st.lists(
+    st.tuples(st.sampled_from(["draft", "published"]), st.one_of(st.none(), minutes)),
+    min_size=3,
+    max_size=3,
+)
+
+PUBLIC_PATHS = [
+    "/",
+    "/tags/property/",
+    "/places/baku/",
+    "/feeds/rss/",
+    "/tags/property/feed/atom/",
+    "/sitemap.xml",
+    "/api/ninjs/stories/",
+]
+
+
+class PublicationProperties(TestCase):
+    @settings(
+        max_examples=40,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    @given(starts=starts, actions=actions)
+    def test_only_public_stories_reach_public_paths(self, starts, actions):
+        """Whatever the statuses, times and actions, a story is on a public path exactly
+        when it is published and its time has come; cached pages never lag behind."""
+        editor = make_user(f"editor-{Story.objects.count()}", "Editor")
+        now = timezone.now()
+        stories = []
+        for n, (status, offset) in enumerate(starts):
+            with_time = None if offset is None else now + timedelta(minutes=offset)
+            story = Story.objects.create(
+                headline=f"Property story {n} marker{n}x",
+                slug=f"property-story-{n}",
+                status=status,
+                published_at=with_time,
+                dateline_place="BAKU",
+            )
+            story.tags.set(["Property"])
+            stories.append(story)
+        caching.invalidate()
+        client = Client()
+        for path in PUBLIC_PATHS:  # fill the cache before the actions
+            client.get(path)
+        for action, index, *args in actions:
+            story = Story.objects.get(pk=stories[index].pk)
+            if action == "publish":
+                services.publish_story(story=story, user=editor)
+            elif action == "unpublish":
+                services.unpublish_story(story=story, user=editor)
+            elif action == "schedule":
+                at = timezone.now() + timedelta(minutes=args[0])
+                services.schedule_story(story=story, user=editor, at=at)
+            elif action == "edit":
+                story.standfirst = "edited"
+                services.save_story(story=story, expected_version=story.version, user=editor)
+            elif action == "backdate" and story.published_at:
+                story.published_at = timezone.now() + timedelta(minutes=args[0])
+                services.save_story(story=story, expected_version=story.version, user=editor)
+        pages = {path: client.get(path).content.decode() for path in PUBLIC_PATHS}
+        for story in Story.objects.filter(pk__in=[s.pk for s in stories]):
+            marker = story.headline.split()[-1]
+            for path, body in pages.items():
+                shown = marker in body or f"/{story.slug}/" in body
+                if path == "/sitemap.xml":
+                    shown = f"/{story.slug}/" in body
+                assert shown == story.is_public, (path, story.status, story.published_at)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_imports_of_the_same_copy_at_once_make_one_story():
+    """On PostgreSQL, two sessions importing one file at the same moment: one story."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL's concurrent connections")
+    data = SEED.read_bytes()
+    ready = threading.Barrier(2)
+    results = []
+
+    def import_copy():
+        try:
+            ready.wait(timeout=10)
+            results.append(services.import_wire_copy(data=data).created)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=import_copy) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(results) == [False, True]
+    assert Story.objects.count() == 1
+    assert Story.objects.get().sections.count() == 4
