@@ -1,0 +1,255 @@
+"""Scale: page latency at 1,000, 10,000 and 100,000 stories, through a real HTTP server.
+
+    uv run python benchmarks/scale.py                              # 1,000, 10,000, 100,000
+    uv run python benchmarks/scale.py --sizes 1000,10000 --requests 100
+
+Needs PostgreSQL on 127.0.0.1:5432. CI does not run it.
+
+For each size it creates a fresh PostgreSQL database, migrates it, fills it with
+``benchmarks/generate_stories.py`` (bulk inserts: published stories with four sections and
+three tags each, then the search fields), runs ``ANALYZE``, and starts gunicorn with
+``newsroom/gunicorn.py`` (DEBUG off, one worker, one thread, page caching off with
+``PAGE_CACHE_SECONDS=0`` so every request reaches the database) pinned to core 0. This
+script, pinned to core 1, then asks for each page over one keep-alive connection
+(``http.client``): a few warm-up requests, then ``--requests`` timed ones, one after the
+other, and reports p50 and p95 in milliseconds, and how many stories each page listed.
+
+Pages: the home page; a tag page (``/tags/topic-0001/``, about 1% of the stories); a place
+page (``/places/baku/``, about 1/30); a deep page of the home list, from the cursor of the
+story at 90% of the list (``articles.pagination.cursor_for``, as the "Older stories" link
+makes it); search for a common word (``Azerbaijan``, in most stories) and for a misspelt name
+(``Pashinian`` for Pashinyan, which only typo tolerance finds).
+
+Each database is dropped after its size is measured, and the server stopped, on failure too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import benchlib
+import psycopg
+from benchlib import CLIENT_CORE, HOST, ROOT, Server, log
+
+sys.path.insert(0, str(ROOT))
+from articles.pagination import cursor_for
+
+PAGES = ["home", "tag", "place", "deep home", "search common", "search typo"]
+FIXED_PATHS = {
+    "home": "/",
+    "tag": "/tags/topic-0001/",
+    "place": "/places/baku/",
+    "search common": "/search/?q=Azerbaijan",
+    "search typo": "/search/?q=Pashinian",
+}
+MAX_SECONDS_PER_PAGE = 120
+REQUEST_TIMEOUT = 20
+
+
+def deep_cursor(db_url: str, fraction: float = 0.9) -> tuple[str, int]:
+    """The cursor after the story at ``fraction`` of the home list, and that position."""
+    with psycopg.connect(db_url) as conn:
+        published = "status = 'published' AND published_at <= now()"
+        (count,) = conn.execute(
+            f"SELECT count(*) FROM articles_story WHERE {published}"
+        ).fetchone()
+        position = int(count * fraction)
+        pk, published_at = conn.execute(
+            f"SELECT id, published_at FROM articles_story WHERE {published} "
+            "ORDER BY published_at DESC, id DESC OFFSET %s LIMIT 1",
+            [position],
+        ).fetchone()
+    return cursor_for(SimpleNamespace(pk=pk, published_at=published_at)), position
+
+
+def measure(port: int, path: str, *, warmup: int, count: int) -> tuple[list[float], bytes]:
+    """Milliseconds per request for ``count`` requests on one keep-alive connection."""
+    conn = http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT)
+    timings: list[float] = []
+    body = b""
+    deadline = time.monotonic() + MAX_SECONDS_PER_PAGE
+    try:
+        for number in range(warmup + count):
+            if time.monotonic() > deadline:
+                log(f"  {path}: stopped after {MAX_SECONDS_PER_PAGE} s")
+                break
+            started = time.perf_counter()
+            try:
+                conn.request("GET", path)
+                response = conn.getresponse()
+                body = response.read()
+            except TimeoutError:
+                log(f"  {path}: no answer in {REQUEST_TIMEOUT} s; stopped")
+                break
+            elapsed = (time.perf_counter() - started) * 1000
+            if response.status != 200:
+                raise RuntimeError(f"{path} answered {response.status} (see the gunicorn log)")
+            if number >= warmup:
+                timings.append(elapsed)
+    finally:
+        conn.close()
+    return timings, body
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def run_size(size: int, args, tmp: Path) -> dict[str, dict]:
+    name = benchlib.scratch_name(f"scale_{size}")
+    server = None
+    try:
+        db_url = benchlib.create_database(name)
+        env = benchlib.base_env(db_url, tmp / "static", PAGE_CACHE_SECONDS="0")
+        log(f"{size:,}: database {name}, migrating")
+        benchlib.manage(env, "migrate", "--no-input")
+        if not (tmp / "static" / "staticfiles.json").exists():
+            benchlib.manage(env, "collectstatic", "--no-input")  # pages name hashed files
+        started = time.perf_counter()
+        generated = subprocess.run(
+            [sys.executable, "benchmarks/generate_stories.py", "--count", str(size)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        )
+        if generated.returncode != 0:
+            raise RuntimeError(f"generate_stories.py failed:\n{generated.stderr[-3000:]}")
+        log(f"{size:,}: {generated.stdout.strip()} (with start-up: "
+            f"{time.perf_counter() - started:.1f} s)")  # fmt: skip
+        with psycopg.connect(db_url, autocommit=True) as conn:
+            conn.execute("ANALYZE")
+        cursor, position = deep_cursor(db_url)
+        paths = dict(FIXED_PATHS)
+        paths["deep home"] = f"/?before={cursor}"
+        server = Server(env, tmp / f"scale-{size}.log").start()
+        os.sched_setaffinity(0, {CLIENT_CORE})  # this process is the client
+        results = {}
+        for page in PAGES:
+            timings, body = measure(
+                server.port, paths[page], warmup=args.warmup, count=args.requests
+            )
+            items = len(re.findall(rb'class="story-card', body))
+            results[page] = {
+                "path": paths[page],
+                "p50": percentile(timings, 0.50),
+                "p95": percentile(timings, 0.95),
+                "mean": statistics.fmean(timings) if timings else float("nan"),
+                "n": len(timings),
+                "items": items,
+            }
+            log(
+                f"{size:,}: {page:<14} p50 {results[page]['p50']:6.1f} ms  "
+                f"p95 {results[page]['p95']:6.1f} ms  ({items} stories listed, "
+                f"{len(timings)} requests)"
+            )
+        results["deep home"]["note"] = f"after story {position:,}"
+        return results
+    finally:
+        if server is not None:
+            server.stop()
+            errors = server.errors_logged()
+            if errors:
+                log(f"{size:,}: {len(errors)} error line(s) in the gunicorn log:")
+                print(server.log_path.read_text(errors="replace")[-3000:], file=sys.stderr)
+        benchlib.drop_database(name)
+        log(f"{size:,}: server stopped, database {name} dropped")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,100000", help="comma-separated")
+    parser.add_argument("--requests", type=int, default=200, help="timed requests per page")
+    parser.add_argument("--warmup", type=int, default=20, help="untimed requests per page")
+    args = parser.parse_args()
+    sizes = [int(size) for size in args.sizes.split(",")]
+    if not all(1 <= size <= 1_000_000 for size in sizes) or not 1 <= args.requests <= 5000:
+        parser.error("sizes 1-1,000,000; requests 1-5,000")
+    benchlib.on_sigterm_raise()
+    tmp = Path(tempfile.mkdtemp(prefix="bench-scale-"))
+    everything: dict[int, dict] = {}
+    try:
+        for size in sizes:
+            everything[size] = run_size_pinned(size, args, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    report(sizes, everything, args)
+
+
+def run_size_pinned(size: int, args, tmp: Path) -> dict[str, dict]:
+    # The client is pinned once the server runs; generation before that uses both cores.
+    original = os.sched_getaffinity(0)
+    try:
+        return run_size(size, args, tmp)
+    finally:
+        os.sched_setaffinity(0, original)
+
+
+def report(sizes: list[int], everything: dict[int, dict], args) -> None:
+    print()
+    print(f"Scale, {time.strftime('%Y-%m-%d')}, commit {benchlib.git_commit()}")
+    print(
+        f"gunicorn 1 worker x 1 thread on core 0, page caching off; client on core 1; "
+        f"{args.requests} requests per page after {args.warmup} warm-up; ms"
+    )
+    small, large = sizes[0], sizes[-1]
+    header = ["page"] + [f"{size:,} p50/p95" for size in sizes]
+    if len(sizes) > 1:
+        header += [f"{large // 1000}k/{small // 1000 or small}k p50", "p95"]
+    rows = []
+    for page in PAGES:
+        row = [page]
+        for size in sizes:
+            figures = everything[size][page]
+            short = f" (n={figures['n']})" if figures["n"] < args.requests else ""
+            row.append(f"{figures['p50']:.1f} / {figures['p95']:.1f}{short}")
+        if len(sizes) > 1:
+            first, last = everything[small][page], everything[large][page]
+            row += [f"{last['p50'] / first['p50']:.2f}x", f"{last['p95'] / first['p95']:.2f}x"]
+        rows.append(row)
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print("  ".join(cell.ljust(widths[0]) if i == 0 else cell.rjust(widths[i])
+                        for i, cell in enumerate(row)))  # fmt: skip
+    print(
+        "stories listed per page at the largest size: "
+        + ", ".join(f"{page} {everything[large][page]['items']}" for page in PAGES)
+    )
+    # NaN (no answers) fails every comparison, so it counts as missed.
+    slow = [page for page in PAGES if not everything[large][page]["p95"] < 50]
+    print(
+        f"target p95 < 50 ms at {large:,}: "
+        + ("MET" if not slow else f"MISSED ({', '.join(slow)})")
+    )
+    if len(sizes) > 1:
+        grown = [
+            page
+            for page in PAGES
+            if not everything[large][page]["p95"] <= 1.5 * everything[small][page]["p95"]
+        ]
+        print(
+            f"target p95 at {large:,} <= 1.5x p95 at {small:,}: "
+            + ("MET" if not grown else f"MISSED ({', '.join(grown)})")
+        )
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except KeyboardInterrupt:
+        sys.exit(130)
