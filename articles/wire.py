@@ -93,6 +93,9 @@ _DATELINE = re.compile(
     rf"\s*{_DASH}\s+(?P<rest>\S.*)$"
 )
 _PLACE = re.compile(r"^[^\W\d_][^\W\d_ .'’-]*(?:[ .'’-]+[^\W\d_]+)*\.?$")
+# Agencies that write their own name in lower case. Any other credit starting with a
+# lower-case letter is a bracket in a sentence ("Ms Smith (right) - said"), not a credit.
+LOWER_CASE_CREDITS = frozenset({"dpa", "dpa-AFX", "epd"})
 
 _SUBHEADING = re.compile(rf"^{_DASH}\s*(?P<text>\S(?:.*?\S)?)\s*{_DASH}$")
 _LEFTOVER = re.compile(r"^[•·▪►]")
@@ -380,11 +383,17 @@ def _read_dateline(
     # Agencies write the place in capitals ("BAKU", "KYIV, Ukraine") and credit themselves
     # or give a date; "Moscow -- the power broker -- said" and "US - China talks" are not
     # datelines, nor is "Ms Smith (right) - said".
-    if not head[0].isupper() or credit[:1].islower() or (not credit and date_text is None):
+    if not head[0].isupper() or not _is_credit(credit) or (not credit and date_text is None):
         return None
     if date_text is not None:
         when = _read_dateline_date(date_text, reference, warnings)
     return Dateline(place=place, date=when, credit=credit), match["rest"]
+
+
+def _is_credit(credit: str) -> bool:
+    """Empty, or a credit an agency writes: starting with a capital ("AFP", "BSS/AFP"), or
+    with one of the agencies that write their name in lower case ("dpa", "dpa/AFP")."""
+    return not credit[:1].islower() or credit.split("/")[0].strip() in LOWER_CASE_CREDITS
 
 
 def _read_dateline_date(

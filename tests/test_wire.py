@@ -352,6 +352,46 @@ def test_headline_with_a_dash_is_still_a_headline():
     assert story.dateline == wire.Dateline("WASHINGTON", None, "AFP")
 
 
+@pytest.mark.parametrize(
+    ("line", "dateline"),
+    [
+        ("BERLIN, Nov 26 (dpa) - Text.", wire.Dateline("BERLIN", date(2023, 11, 26), "dpa")),
+        ("BERLIN (dpa) - Text.", wire.Dateline("BERLIN", None, "dpa")),
+        ("FRANKFURT (dpa-AFX) - Text.", wire.Dateline("FRANKFURT", None, "dpa-AFX")),
+        (
+            "BERLIN, Nov 26 (dpa/AFP) - Text.",
+            wire.Dateline("BERLIN", date(2023, 11, 26), "dpa/AFP"),
+        ),
+    ],
+)
+def test_lower_case_agency_credits(line, dateline):
+    """Agencies that write their name in lower case (dpa) are credits too."""
+    story = wire.parse(copy(line, stamp="26 Nov 2023, 10:00"))
+    assert story.dateline == dateline
+    assert str(story.dateline).endswith(f"({dateline.credit}) -")
+    assert paragraphs(story) == ["Text.", "Second paragraph."]
+    assert story.warnings == ()
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        "BERLIN (right) - said she would stay.",
+        "BERLIN, Nov 26 (pictured) - the mayor spoke.",
+        "Berlin (dpa) - the mayor spoke.",
+        "the talks (dpa) - went on all night.",
+        "officials said (in private) - that they would stay.",
+    ],
+)
+def test_lower_case_words_in_brackets_are_still_not_credits(first):
+    """Only known agencies pass in lower case: other brackets in prose stay text, and a
+    place that is not in capitals is no dateline even with a dpa credit."""
+    story = wire.parse(copy(first))
+    assert story.dateline is None
+    assert paragraphs(story) == [first, "Second paragraph."]
+    assert story.warnings == ("no dateline found (line 5)",)
+
+
 def test_brackets_in_a_sentence_are_not_a_credit():
     """ "Ms Smith (right) - said" is a paragraph, not a dateline with credit "right"."""
     story = wire.parse(copy("Ms Smith (right) - said she would stay."))
