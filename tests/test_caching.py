@@ -2,20 +2,25 @@
 
 import os
 import socket
+import time
 from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
+from django.http import HttpResponse
+from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from articles import services
+from articles import caching, services
+from articles.cache_tracking import RedisCache
 from articles.models import Story
 from tests.factories import make_story, make_user
 
 pytestmark = pytest.mark.django_db
 
 REDIS = ("127.0.0.1", 6379)
+REDIS_URL = "redis://127.0.0.1:6379/15"
 
 
 def redis_answers() -> bool:
@@ -34,14 +39,25 @@ def any_cache(request, settings):
             pytest.skip("Redis is not reachable at 127.0.0.1:6379")
         settings.CACHES = {
             "default": {
-                "BACKEND": "django.core.cache.backends.redis.RedisCache",
-                "LOCATION": "redis://127.0.0.1:6379/15",
+                "BACKEND": "articles.cache_tracking.RedisCache",
+                "LOCATION": REDIS_URL,
                 "KEY_PREFIX": "newsroom-tests",
             }
         }
     cache.clear()
+    caching.recent_pages.clear()
     yield request.param
     cache.clear()
+
+
+def wait_for(condition, seconds: float = 5.0) -> bool:
+    """Poll until ``condition()`` holds (a message crossing the network), or give up."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return condition()
 
 
 def public_urls(story: Story) -> list[str]:
@@ -147,3 +163,84 @@ def test_admin_and_preview_are_never_cached_publicly(client):
         control = client.get(url)["Cache-Control"]
         assert "private" in control or "no-store" in control, url
         assert "public" not in control and "s-maxage" not in control, url
+
+
+def test_a_hit_is_answered_before_sessions_and_auth(client, demo_story, monkeypatch):
+    """The cached page is answered by the page cache middleware: no view, no inner
+    middleware, and still every header the first reader got, security headers included."""
+    url = demo_story.get_absolute_url()
+    first = client.get(url)
+    called = []
+    monkeypatch.setattr(
+        "django.contrib.sessions.middleware.SessionMiddleware.process_request",
+        lambda self, request: called.append(request.path),
+    )
+    again = client.get(url)
+    assert called == []
+    assert again.content == first.content
+    for header in (
+        "Content-Security-Policy",
+        "X-Frame-Options",
+        "X-Content-Type-Options",
+        "Referrer-Policy",
+        "ETag",
+        "Last-Modified",
+        "Cache-Control",
+    ):
+        assert again[header] == first[header], header
+
+
+def test_a_response_setting_a_cookie_is_not_kept(client, demo_story, monkeypatch):
+    """Anything personal (a cookie) is never stored for the next reader."""
+    url = demo_story.get_absolute_url()
+    real = caching.cached_page(lambda request: HttpResponse("hello"))
+
+    def with_cookie(request):
+        response = real(request)
+        response.set_cookie("who", "eddie")
+        return response
+
+    request = RequestFactory().get(url)
+    middleware = caching.PageCacheMiddleware(with_cookie)
+    assert middleware(request).cookies["who"].value == "eddie"
+    assert caching.recent_pages.get(caching._page_key(request, caching._state()[0])) is None
+
+
+def test_a_flushed_cache_never_serves_pages_of_before(client, demo_story):
+    """After Redis restarts empty, the generation starts from a number never used, so a
+    page a process still remembers from before cannot be taken for a current one."""
+    url = demo_story.get_absolute_url()
+    client.get(url)
+    before = caching._state()[0]
+    cache.clear()
+    assert caching._state()[0] != before
+
+
+@pytest.mark.skipif(not redis_answers() and not os.environ.get("CI"), reason="needs Redis")
+def test_another_server_forgets_the_state_the_moment_it_changes(any_cache):
+    """Each app server remembers the content state and Redis tells it when it changes:
+    a second server (its own connection and tracker) sees an edit made on the first."""
+    if any_cache != "redis":
+        pytest.skip("tracking is what the shared Redis cache does")
+    other = RedisCache(REDIS_URL, {"KEY_PREFIX": "newsroom-tests"})
+    tracker = other.tracker(caching.STATE_PREFIX)
+    assert wait_for(lambda: tracker.live)
+    caching._state()  # the first server makes the state
+    keys = [caching.GENERATION, caching.CHANGED_AT]
+
+    def read_and_remember():  # as _state() does, until the messages of the write are in
+        epoch = tracker.epoch
+        values = other.get_many(keys)
+        tracker.remember(values, epoch)
+        return tracker.remembered() == values and (epoch, values)
+
+    assert wait_for(read_and_remember)
+    epoch, values = read_and_remember()
+
+    caching.invalidate()  # on the first server
+
+    assert wait_for(lambda: tracker.remembered() is None)
+    assert other.get(caching.GENERATION) == caching._state()[0] != values[caching.GENERATION]
+    tracker.remember(values, epoch)  # a read from before the change is refused
+    assert tracker.remembered() is None
+    tracker.stop()
