@@ -145,7 +145,7 @@ def cache_state(server: Server, story: str, redis_url: str) -> tuple[bool, str]:
         import redis
 
         client = redis.Redis.from_url(redis_url, socket_timeout=2)
-        keys = list(itertools.islice(client.scan_iter(match="*page:*"), 10_000))
+        keys = list(itertools.islice(client.scan_iter(match="*response:*"), 10_000))
     except Exception as exc:  # the verdict says why
         return False, f"Redis at {redis_url} not usable: {exc}"
     if status != 200:

@@ -244,3 +244,18 @@ def test_another_server_forgets_the_state_the_moment_it_changes(any_cache):
     tracker.remember(values, epoch)  # a read from before the change is refused
     assert tracker.remembered() is None
     tracker.stop()
+
+
+def test_pages_are_served_uncached_while_the_cache_is_away(client, demo_story, monkeypatch):
+    """Redis down at 3 a.m.: readers still get pages, straight from the database, and no
+    shared cache is told to keep them; /healthz is what reports the cache."""
+
+    def refuse(*args, **kwargs):
+        raise ConnectionError("Redis refused the connection")
+
+    monkeypatch.setattr(cache, "get_many", refuse)
+    monkeypatch.setattr(cache, "get", refuse)
+    response = client.get(demo_story.get_absolute_url())
+    assert response.status_code == 200
+    assert demo_story.headline in response.content.decode()
+    assert "s-maxage" not in response.get("Cache-Control", "")
