@@ -276,6 +276,28 @@ class TaggedStory(TaggedItemBase):
     natural_key.dependencies = ["articles.story", "taggit.tag"]
 
 
+class SearchWord(models.Model):
+    """A word of the archive, as the stored search vectors hold it: typo tolerance's lexicon.
+
+    PostgreSQL's documented way to suggest spellings: the distinct lexemes of the stories'
+    ``search_vector`` (English stems, so "negotiations" is ``negoti``), with a GIN trigram
+    index made by migration 0007 on PostgreSQL alone. A misspelt query word is compared
+    with these few thousand words, never with whole documents. Kept by
+    ``articles.search.refresh_stories`` (words are added, never removed between rebuilds:
+    a word no story has any longer finds nothing) and rebuilt by ``refresh_all``. It holds
+    the words of drafts too; readers never see it, only the published stories it helps find.
+    Empty on SQLite, whose search has no typo tolerance.
+    """
+
+    word = models.TextField(primary_key=True)
+
+    class Meta:
+        verbose_name = "search word"
+
+    def __str__(self) -> str:
+        return self.word
+
+
 def paragraphs_from_text(text: str) -> list[str]:
     """Paragraphs from the admin's text: blank lines separate them, single breaks too."""
     return [line.strip() for line in text.replace("\r\n", "\n").split("\n") if line.strip()]

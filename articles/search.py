@@ -7,9 +7,16 @@ after every change (never per request):
   tag names and dateline place (D), English configuration, with a GIN index. Queries use
   ``websearch_to_tsquery``, so readers can write ``"peace deal" -Putin`` or ``Baku or Yerevan``.
 - ``search_document``: the readable text (headline, standfirst, then each section's
-  subheading and paragraphs in order), with a GIN trigram index. It gives the snippets and
-  typo tolerance: a story whose text holds a word close to the query's ("Pashinian" for
-  "Pashinyan") matches too, ranked after every exact match.
+  subheading and paragraphs in order), for the snippets.
+
+and the lexicon of typo tolerance, ``SearchWord``: the distinct words of those vectors, with a
+GIN trigram index. A story whose text holds a word close to the query's ("Pashinyan" for
+"Pashinian") matches too, ranked after every exact match.
+
+Whatever the size of the archive, a search does bounded work: it counts and ranks at most
+``MAX_RESULTS`` matches (the newest ones, when a word is in more stories than that: see
+:class:`PostgreSQLResults`), and typo tolerance compares the query's words with the lexicon,
+not with every document.
 
 Nothing here is a signal: the workflows in ``articles.services``, the story admin and the
 ``demo`` command call :func:`refresh_on_commit` or :func:`refresh_all`, and
@@ -30,6 +37,8 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 
 from django.contrib.postgres.aggregates import StringAgg
@@ -38,17 +47,13 @@ from django.contrib.postgres.search import (
     SearchQuery,
     SearchRank,
     SearchVector,
-    TrigramWordSimilarity,
 )
 from django.core.paginator import Paginator
 from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, transaction
 from django.db.models import (
-    BooleanField,
     Case,
     Exists,
-    ExpressionWrapper,
     F,
-    FloatField,
     OuterRef,
     Q,
     QuerySet,
@@ -62,7 +67,7 @@ from django.shortcuts import render
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from articles.models import Section, Story, TaggedStory
+from articles.models import SearchWord, Section, Story, TaggedStory
 
 logger = logging.getLogger(__name__)
 
@@ -74,8 +79,10 @@ REFRESH_BATCH = 500
 # letters or fewer almost every story has a "similar" word.
 TYPO_MIN_WORD_LENGTH = 4
 TYPO_MIN_SIMILARITY = 0.3
-TYPO_CANDIDATES = 50
+TYPO_ALTERNATIVES = 5
 TYPO_TIMEOUT_MS = 100
+# The most results a search counts, ranks and pages ("more than 1,000 stories match").
+MAX_RESULTS = 1000
 SNIPPET_BEFORE = 80
 SNIPPET_AFTER = 200
 
@@ -157,13 +164,33 @@ def refresh_stories(pks: Iterable[int], *, using: str = DEFAULT_DB_ALIAS) -> int
         updated += (
             Story.objects.using(using).filter(pk__in=batch).update(**stored_field_expressions())
         )
+        with connections[using].cursor() as cursor:
+            cursor.execute(fill_words_sql(), [batch])
     return updated
+
+
+def fill_words_sql(*, all_stories: bool = False) -> str:
+    """SQL adding the words of stories' stored vectors to the lexicon (``SearchWord``).
+
+    With one parameter, the list of story ids; ``all_stories`` for every story (migration
+    0007, ``refresh_all``). Only words that typo tolerance could want: three characters or
+    more, with a letter (not the numbers in headlines).
+    """
+    where = "" if all_stories else "s.id = ANY(%s) AND "
+    return (
+        f"INSERT INTO {SearchWord._meta.db_table} (word) "
+        "SELECT DISTINCT w.lexeme FROM articles_story s, unnest(s.search_vector) AS w "
+        f"WHERE {where}length(w.lexeme) >= 3 AND w.lexeme ~ '[[:alpha:]]' "
+        "ON CONFLICT DO NOTHING"
+    )
 
 
 def refresh_all(*, using: str = DEFAULT_DB_ALIAS, batch_size: int = REFRESH_BATCH) -> int:
     """Recompute the search fields of every story (``manage.py rebuild_search``, ``demo``)."""
     if not is_postgresql(using):
         return 0
+    # Words no story has any longer go; each batch below puts back those still in use.
+    SearchWord.objects.using(using).all().delete()
     updated, last_pk = 0, 0
     while True:
         batch = list(
@@ -224,17 +251,22 @@ def _split_websearch(query: str) -> tuple[list[str], list[str]]:
 class SearchResults:
     """Published stories matching a query, best first, for a ``Paginator``.
 
-    ``count()`` asks the database once; slicing runs one query for the slice and gives each
-    story a ``snippet`` (escaped HTML with ``<mark>``) and a ``rank``.
+    At most ``MAX_RESULTS`` of them: ``count()`` stops counting there (``more`` tells that
+    there were more), so no request counts or ranks every match of a common word. Slicing
+    runs one query for the slice and gives each story a ``snippet`` (escaped HTML with
+    ``<mark>``) and a ``rank``.
     """
 
     def __init__(self, stories: QuerySet) -> None:
         self.stories = stories
         self._count: int | None = None
+        self.more = False
 
     def count(self) -> int:
         if self._count is None:
-            self._count = self._matching().count()
+            found = self._matching()[: MAX_RESULTS + 1].count()
+            self.more = found > MAX_RESULTS
+            self._count = min(found, MAX_RESULTS)
         return self._count
 
     def __len__(self) -> int:
@@ -245,7 +277,8 @@ class SearchResults:
             return self[index : index + 1][0]
         if not self.count():
             return []
-        return self._add_snippets(list(self._ordered()[index]))
+        start, stop, _ = index.indices(self.count())
+        return self._add_snippets(list(self._ordered()[start:stop]))
 
     def __iter__(self) -> Iterator[Story]:
         return iter(self[:])
@@ -260,19 +293,56 @@ class SearchResults:
         return stories
 
 
+class LexemeQuery(SearchQuery):
+    """A tsquery written in PostgreSQL's own syntax and cast as it is: no parsing, no
+    stemming, for lexemes taken from the stored vectors (``'pashinyan' | 'pashinian'``)."""
+
+    template = "(%(expressions)s)::tsquery"
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text, search_type="raw")
+
+
+def _lexeme(word: str) -> str:
+    """One lexeme quoted for tsquery input."""
+    return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    pk: int
+    exact: bool
+    rank: float
+    published_at: datetime
+
+    def key(self):
+        # Exact matches first, each kind by rank, then newest first.
+        return (not self.exact, -self.rank, -self.published_at.timestamp(), -self.pk)
+
+
 class PostgreSQLResults(SearchResults):
-    """Ranked full-text matches first, then typo matches.
+    """Ranked full-text matches first, then typo matches, through the GIN indexes only.
 
-    Typo matching compares the query's words with every word of a candidate's text, and
-    for a word whose trigrams are common (a misspelt common word) the trigram index offers
-    much of the archive as candidates. So it is bounded: it keeps the first
-    ``TYPO_CANDIDATES`` stories the index gives (exact matches among them; with many exact
-    matches a typo match may be left out), and gives up after ``TYPO_TIMEOUT_MS``, leaving
-    the exact matches alone.
+    Bounded work, whatever the size of the archive (issue 5):
 
-    Queries, whatever the number of results: the typo candidates (inside a transaction or
-    savepoint that scopes their time limit), the count, the page. Without a word of four
-    letters or more there is no typo matching: the count and the page.
+    - **Exact matches**: the newest ``MAX_RESULTS + 1`` matches (by publication time: the
+      planner walks the ``published_at`` index back for a common word, or reads a rare
+      word's few rows from the GIN index), each with its ``ts_rank``, in one query. That
+      is the count (capped: "more than 1,000") and the set that is ranked and paged. A word
+      with fewer matches has them all ranked, however old; a word in more than
+      ``MAX_RESULTS`` stories has the best of its newest ``MAX_RESULTS`` shown, since a
+      reader of news wants recent stories and can add a word to narrow the search.
+    - **Typo matches**, only while there is room under the cap: each query word of four
+      letters or more is looked up in the lexicon (``SearchWord``, a GIN trigram index on a
+      few thousand words, not on whole documents); its own stem and its closest words
+      (``TYPO_ALTERNATIVES``, trigram similarity at least ``TYPO_MIN_SIMILARITY``) make a
+      text-search query (``'pashinian' | 'pashinyan'``) run like the exact one, against
+      stories that are not exact matches, newest first, under a ``TYPO_TIMEOUT_MS`` limit.
+      ``ts_headline`` marks the word the story really has.
+
+    Queries: the exact candidates; with typo terms and room, the lexicon, and the typo
+    candidates when a word has a close spelling (inside a transaction or savepoint that
+    scopes their time limit); the page, with ``ts_headline`` for its rows only.
     """
 
     def __init__(self, stories: QuerySet, query: str) -> None:
@@ -280,28 +350,114 @@ class PostgreSQLResults(SearchResults):
         wanted, self.negated = _split_websearch(query)
         self.fts = SearchQuery(query, search_type="websearch", config=CONFIG)
         self.exact = Q(search_vector=self.fts)
-        # A quoted phrase is matched as a whole: "peace deal" is not "peace … deal".
+        # A quoted phrase is matched word by word: every word, or a spelling close to it.
         self.typo_terms = list(
             dict.fromkeys(
                 term for term in wanted if len(term.replace(" ", "")) >= TYPO_MIN_WORD_LENGTH
             )
         )
-        self.typo_words = [word for term in self.typo_terms for word in term.split()]
-        self._typo_ids: list[int] | None = None
+        self.typo_query: SearchQuery | None = None
+        self._candidates: list[Candidate] | None = None
 
-    def _typo_candidates(self) -> list[int]:
-        similar = Q()
-        for term in self.typo_terms:
-            similar &= Q(search_document__trigram_word_similar=term)
+    def count(self) -> int:
+        if self._count is None:
+            found = self._find()
+            self.more = len(found) > MAX_RESULTS
+            self._count = min(len(found), MAX_RESULTS)
+        return self._count
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            return self[index : index + 1][0]
+        ordered = sorted(self._find(), key=Candidate.key)[: self.count()]
+        chosen = ordered[index]
+        if not chosen:
+            return []
+        exact_pks = [c.pk for c in chosen if c.exact]
+        headline = partial(
+            SearchHeadline,
+            "search_document",
+            config=CONFIG,
+            start_sel=START_SEL,
+            stop_sel=STOP_SEL,
+            max_words=35,
+            min_words=15,
+            max_fragments=2,
+            fragment_delimiter=" … ",
+        )
+        if self.typo_query is not None and len(exact_pks) < len(chosen):
+            snippet = Case(
+                When(pk__in=exact_pks, then=headline(self.fts)),
+                default=headline(self.typo_query),
+                output_field=TextField(),
+            )
+        else:
+            snippet = headline(self.fts)
+        # Through the public rule again: a story unpublished a moment ago drops out.
+        stories = (
+            self.stories.filter(pk__in=[c.pk for c in chosen])
+            .defer("search_vector", "search_document", "source_text")
+            .annotate(headline_text=snippet)
+            .order_by()
+        )
+        by_pk = {story.pk: story for story in stories}
+        page = []
+        for candidate in chosen:
+            story = by_pk.get(candidate.pk)
+            if story is not None:
+                story.rank = candidate.rank
+                story.exact_match = candidate.exact
+                story.snippet = marked_snippet(story.headline_text or "")
+                page.append(story)
+        return page
+
+    def _find(self) -> list[Candidate]:
+        if self._candidates is None:
+            found = self._newest(self.stories.filter(self.exact), self.fts, MAX_RESULTS + 1)
+            if len(found) <= MAX_RESULTS and self.typo_terms:
+                self.typo_query = self._typo_query()
+                if self.typo_query is not None:
+                    found += self._typo_candidates(MAX_RESULTS + 1 - len(found))
+            self._candidates = found
+        return self._candidates
+
+    @staticmethod
+    def _newest(stories: QuerySet, query, limit: int, *, exact: bool = True) -> list[Candidate]:
+        rows = (
+            stories.annotate(rank=SearchRank(F("search_vector"), query))
+            .order_by("-published_at", "-pk")
+            .values_list("pk", "rank", "published_at")[:limit]
+        )
+        return [Candidate(pk, exact, rank, when) for pk, rank, when in rows]
+
+    def _typo_query(self) -> SearchQuery | None:
+        """The query for typo matches, or None when no word has a close spelling."""
+        words = list(dict.fromkeys(w.lower() for term in self.typo_terms for w in term.split()))
+        with connections[self.stories.db].cursor() as cursor:
+            cursor.execute(LEXICON_SQL, [words, TYPO_MIN_SIMILARITY, TYPO_ALTERNATIVES, words])
+            rows = cursor.fetchall()
+        own: dict[str, set[str]] = {}
+        close: dict[str, set[str]] = {}
+        for word, lexeme, is_own in rows:
+            (own if is_own else close).setdefault(word, set()).add(lexeme)
+        groups, any_close = [], False
+        for word in words:
+            lexemes = own.get(word, set()) | close.get(word, set())
+            if not lexemes:
+                continue  # a stop word ("about"), or nothing like it in the archive
+            any_close = any_close or bool(close.get(word, set()) - own.get(word, set()))
+            groups.append("(" + " | ".join(_lexeme(lexeme) for lexeme in sorted(lexemes)) + ")")
+        if not any_close:
+            return None
+        query = LexemeQuery(" & ".join(groups))
         if self.negated:
             # "-Putin" excludes typo matches too.
             excluded = " ".join(f'-"{phrase}"' for phrase in self.negated)
-            similar &= Q(
-                search_vector=SearchQuery(excluded, search_type="websearch", config=CONFIG)
-            )
-        candidates = (
-            self.stories.filter(similar).order_by().values_list("pk", flat=True)[:TYPO_CANDIDATES]
-        )
+            query &= SearchQuery(excluded, search_type="websearch", config=CONFIG)
+        return query
+
+    def _typo_candidates(self, limit: int) -> list[Candidate]:
+        stories = self.stories.filter(search_vector=self.typo_query).exclude(self.exact)
         using = self.stories.db
         try:
             with transaction.atomic(using=using):
@@ -311,67 +467,32 @@ class PostgreSQLResults(SearchResults):
                         "SELECT set_config('statement_timeout', %s, true)",
                         [f"{TYPO_TIMEOUT_MS}ms"],
                     )
-                ids = list(candidates)
+                found = self._newest(stories, self.typo_query, limit, exact=False)
                 transaction.set_rollback(True, using=using)
         except OperationalError:
             logger.warning(
                 "Typo matching gave up after %s ms: %r", TYPO_TIMEOUT_MS, self.typo_terms
             )
             return []
-        return ids
+        return found
 
-    def _matching(self) -> QuerySet:
-        if self._typo_ids is None:
-            self._typo_ids = self._typo_candidates() if self.typo_terms else []
-        if self._typo_ids:
-            return self.stories.filter(self.exact | Q(pk__in=self._typo_ids))
-        return self.stories.filter(self.exact)
 
-    def _ordered(self) -> QuerySet:
-        closeness = Value(0.0)
-        for term in self.typo_terms:
-            closeness += TrigramWordSimilarity(term, "search_document")
-        headline = SearchHeadline(
-            "search_document",
-            self.fts,
-            config=CONFIG,
-            start_sel=START_SEL,
-            stop_sel=STOP_SEL,
-            max_words=35,
-            min_words=15,
-            max_fragments=2,
-            fragment_delimiter=" … ",
-        )
-        exact = self.exact
-        return (
-            self._matching()
-            .annotate(
-                exact_match=ExpressionWrapper(exact, output_field=BooleanField()),
-                # Exact matches by text-search rank; typo matches (always after them) by how
-                # close their closest words are.
-                rank=Case(
-                    When(exact, then=SearchRank(F("search_vector"), self.fts)),
-                    default=closeness,
-                    output_field=FloatField(),
-                ),
-                # ts_headline runs for the rows of the page only (after ORDER BY … LIMIT);
-                # a typo match brings its text instead, to be marked up here.
-                headline_text=Case(When(exact, then=headline), default=Value(None)),
-                typo_document=Case(When(exact, then=Value(None)), default=F("search_document")),
-            )
-            .defer("search_vector", "search_document", "source_text")
-            .order_by("-exact_match", "-rank", "-published_at", "-pk")
-        )
-
-    def _add_snippets(self, stories: list[Story]) -> list[Story]:
-        for story in stories:
-            if story.headline_text is not None:
-                story.snippet = marked_snippet(story.headline_text)
-            else:
-                document = story.typo_document or ""
-                closest = closest_words(self.typo_words, document)
-                story.snippet = plain_snippet(document, closest, whole_words=True)
-        return stories
+# For each query word: its own stems (what the exact query looks for) and the closest
+# words of the lexicon; `%` lets the trigram index find them (pg_trgm's similarity
+# threshold, 0.3 by default), the explicit similarity keeps TYPO_MIN_SIMILARITY.
+LEXICON_SQL = f"""
+SELECT t.word, close.word, false
+FROM unnest(%s::text[]) AS t(word)
+CROSS JOIN LATERAL (
+    SELECT s.word FROM {SearchWord._meta.db_table} s
+    WHERE s.word %% t.word AND similarity(s.word, t.word) >= %s
+    ORDER BY similarity(s.word, t.word) DESC, s.word
+    LIMIT %s
+) AS close
+UNION ALL
+SELECT t.word, v.lexeme, true
+FROM unnest(%s::text[]) AS t(word), unnest(to_tsvector('{CONFIG}', t.word)) AS v
+"""
 
 
 class SQLiteResults(SearchResults):
@@ -499,30 +620,6 @@ def _passage(text: str, found: re.Pattern | None, start: int, end: int) -> SafeS
     parts.append("…" if end < len(text) else "")
     # Safe: every piece of text was escaped above.
     return mark_safe("".join(parts))
-
-
-def _trigrams(word: str) -> set[str]:
-    """pg_trgm's trigrams of one word: lower case, two spaces before and one after."""
-    padded = f"  {word.lower()} "
-    return {padded[i : i + 3] for i in range(len(padded) - 2)}
-
-
-def closest_words(words: Iterable[str], text: str) -> list[str]:
-    """For each of ``words``, the word of ``text`` most like it (pg_trgm's similarity), so a
-    typo match can mark "Pashinyan" when the reader typed "Pashinian"."""
-    candidates = {word.lower(): word for word in WORD.findall(text)}
-    closest = []
-    for word in words:
-        wanted = _trigrams(word)
-        best, best_score = None, TYPO_MIN_SIMILARITY
-        for lower, original in candidates.items():
-            theirs = _trigrams(lower)
-            score = len(wanted & theirs) / len(wanted | theirs)
-            if score > best_score:
-                best, best_score = original, score
-        if best:
-            closest.append(best)
-    return closest
 
 
 # The page -----------------------------------------------------------------------------------
