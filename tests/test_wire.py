@@ -5,6 +5,7 @@ Pure-function tests: no database and no Django settings are needed.
 
 import hashlib
 import json
+import unicodedata
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -857,3 +858,27 @@ def test_dateline_as_dict():
         "credit": "BSS/AFP",
     }
     assert wire.Dateline("BAKU").as_dict() == {"place": "BAKU", "date": None, "credit": None}
+
+
+def test_exactly_control_characters_and_surrogates_are_refused():
+    """Every character of Unicode categories Cc (but tab and form feed) and Cs is refused,
+    with the message for its kind; no other character is."""
+    refused = {
+        char
+        for char in map(chr, range(0x110000))
+        if char != "\n"  # a line break ends the line instead
+        and wire._REFUSED_CHARACTER.match(char)
+    }
+    expected = {
+        char
+        for char in map(chr, range(0x110000))
+        if char != "\n"
+        and (
+            unicodedata.category(char) == "Cs"
+            or (unicodedata.category(char) == "Cc" and char not in "\t\x0c")
+        )
+    }
+    assert refused == expected
+    for char, message in [("\x07", "binary data, not text"), ("\ud800", "not UTF-8 text")]:
+        with pytest.raises(wire.WireError, match=message):
+            wire.parse(copy(f"BAKU (AFP) - Text{char}."))
