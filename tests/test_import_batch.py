@@ -1,0 +1,328 @@
+"""Importing many files at once: batches, bulk tags, bulk revisions, one search refresh."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+import reversion
+from django.core.management import CommandError, call_command
+from django.db import DataError, connection
+from reversion.models import Revision, Version
+from taggit.models import Tag
+
+from articles import caching, history, search, services
+from articles.models import Section, Story, TaggedStory
+from tests.factories import make_user
+
+SEED = (
+    Path(__file__).resolve().parent.parent
+    / "fixtures"
+    / "source"
+    / "afp-2023-09-21-azerbaijan-claims-victory-karabakh.txt"
+)
+HEADLINE = "Azerbaijan claims victory after Karabakh separatists surrender"
+
+pytestmark = pytest.mark.django_db
+
+
+def variant(n: int, headline: str | None = None) -> str:
+    """The seed copy with a headline of its own (so a checksum of its own)."""
+    text = SEED.read_text(encoding="utf-8")
+    return text.replace(HEADLINE, headline or f"{HEADLINE}, take {n}", 1)
+
+
+def wire_copy(n: int, *, headline: str | None = None, **options) -> services.WireCopy:
+    return services.WireCopy(services.parse_copy(variant(n, headline)), **options)
+
+
+def write_files(folder: Path, count: int) -> list[Path]:
+    paths = []
+    for n in range(count):
+        path = folder / f"{n:03}.txt"
+        path.write_text(variant(n), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def everything_of(story_pk: int) -> tuple[int, int, int]:
+    return (
+        Section.objects.filter(story_id=story_pk).count(),
+        TaggedStory.objects.filter(content_object_id=story_pk).count(),
+        Version.objects.get_for_object_reference(Story, story_pk).count(),
+    )
+
+
+def test_a_batch_imports_every_copy_in_order_with_its_parts():
+    """One result per copy in the given order, each story whole: sections, tags, revision."""
+    results = services.import_wire_batch([wire_copy(n) for n in range(5)])
+    assert [r.created for r in results] == [True] * 5
+    assert [r.story.headline for r in results] == [f"{HEADLINE}, take {n}" for n in range(5)]
+    for result in results:
+        story = Story.objects.get(pk=result.story.pk)
+        assert story.status == Story.Status.DRAFT
+        assert [len(s.paragraphs) for s in story.sections.all()] == [9, 14, 10, 4]
+        assert "Azerbaijan" in story.tags.names()
+        (version,) = history.story_versions(story.pk)
+        assert version.revision.comment == "Imported from wire copy"
+    assert Revision.objects.count() == 5
+
+
+def test_the_same_copy_twice_in_a_batch_or_again_later_is_one_story():
+    """Copy earlier in the batch, or imported before, gives the story already there."""
+    (first,) = services.import_wire_batch([wire_copy(1)])
+    again = services.import_wire_batch([wire_copy(2), wire_copy(1), wire_copy(2)])
+    assert [r.created for r in again] == [True, False, False]
+    assert again[1].story.pk == first.story.pk
+    assert again[2].story.pk == again[0].story.pk
+    assert Story.objects.count() == 2
+    assert Revision.objects.count() == 2
+
+
+def test_a_story_the_database_refuses_leaves_nothing_and_the_others_go_in(monkeypatch):
+    """A refused story in the middle of a batch rolls back only itself."""
+    real = services.tags_named
+
+    def refuse_poison(names):
+        names = list(names)
+        if "Poison" in names:
+            raise DataError("value too long for type character varying(100)\nDETAIL: …")
+        return real(names)
+
+    monkeypatch.setattr(services, "tags_named", refuse_poison)
+    copies = [wire_copy(1), wire_copy(2, tags=("Poison",)), wire_copy(3)]
+    results = services.import_wire_batch(copies)
+    assert [r.created for r in (results[0], results[2])] == [True, True]
+    assert isinstance(results[1], DataError)
+    assert services.failure_reason(results[1]) == (
+        "the database refused the story: value too long for type character varying(100)"
+    )
+    assert sorted(Story.objects.values_list("headline", flat=True)) == [
+        f"{HEADLINE}, take 1",
+        f"{HEADLINE}, take 3",
+    ]
+    assert Section.objects.count() == 8
+    assert Revision.objects.count() == 2
+    assert not Version.objects.filter(object_repr=f"{HEADLINE}, take 2").exists()
+    for result in (results[0], results[2]):
+        assert everything_of(result.story.pk)[0] == 4
+
+
+def test_the_command_reports_a_refused_story_and_imports_the_rest(tmp_path, capsys, monkeypatch):
+    """A file the database refuses is one line on stderr and exit 1; the rest go in."""
+    paths = write_files(tmp_path, 3)
+    paths[1].with_suffix(".toml").write_text('tags = ["Poison"]\n')
+    real = services.tags_named
+
+    def refuse_poison(names):
+        names = list(names)
+        if "Poison" in names:
+            raise DataError("value too long for type character varying(100)")
+        return real(names)
+
+    monkeypatch.setattr(services, "tags_named", refuse_poison)
+    with pytest.raises(CommandError, match="1 of 3 files could not be imported"):
+        call_command("import_wire", *paths)
+    out, err = capsys.readouterr()
+    assert err.strip().splitlines() == [
+        f"{paths[1]}: the database refused the story: value too long for type "
+        "character varying(100)"
+    ]
+    assert f"{paths[0]}: imported as story" in out
+    assert f"{paths[2]}: imported as story" in out
+    assert Story.objects.count() == 2
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite does not limit lengths")
+def test_a_suggested_tag_too_long_to_store_fails_that_file_alone(tmp_path, capsys):
+    """On PostgreSQL, a real refusal: a 105-letter name the parser suggests as a tag."""
+    paths = write_files(tmp_path, 3)
+    long_name = "Z" + "z" * 104
+    paths[1].write_text(variant(1, headline=f"{long_name} and {long_name} agree"))
+    with pytest.raises(CommandError, match="1 of 3 files could not be imported"):
+        call_command("import_wire", *paths)
+    err = capsys.readouterr().err
+    assert f"{paths[1]}: the database refused the story: value too long" in err
+    assert Story.objects.count() == 2
+    assert not Story.objects.filter(headline__startswith="Zzz").exists()
+    assert not Tag.objects.filter(name=long_name).exists()
+
+
+def test_tags_are_matched_to_existing_ones_whatever_their_case():
+    """As taggit does: "baku" is the existing Baku, the first spelling of a new name makes
+    the tag, and of two existing tags differing in case the older one is used."""
+    baku = Tag.objects.create(name="Baku")
+    older = Tag.objects.create(name="Yerevan")
+    Tag.objects.create(name="YEREVAN", slug="yerevan-2")
+    results = services.import_wire_batch(
+        [
+            wire_copy(1, tags=("baku", "Caucasus", "yerevan")),
+            wire_copy(2, tags=("CAUCASUS", "Baku", "caucasus")),
+        ]
+    )
+    first, second = (Story.objects.get(pk=r.story.pk) for r in results)
+    assert sorted(first.tags.names()) == ["Baku", "Caucasus", "Yerevan"]
+    assert sorted(second.tags.names()) == ["Baku", "Caucasus"]
+    assert first.tags.get(name="Baku") == baku
+    assert first.tags.get(name="Yerevan") == older
+    assert Tag.objects.filter(name__iexact="caucasus").count() == 1
+    assert Tag.objects.count() == 4
+
+
+def test_a_new_tag_whose_slug_is_taken_gets_another_slug():
+    """ "New York" beside an existing "New-York" is a tag of its own, slug new-york_1."""
+    Tag.objects.create(name="New-York")
+    services.import_wire_batch([wire_copy(1, tags=("New York",))])
+    assert Tag.objects.get(name="New York").slug == "new-york_1"
+
+
+def test_tags_come_out_as_taggit_makes_them():
+    """The bulk path gives the same tags, slugs and story tags as ``story.tags.set()``."""
+    names = ("Baku", "Nagorno-Karabakh", "São Tomé", "baku", "Армения")
+    (result,) = services.import_wire_batch([wire_copy(1, tags=names)])
+    bulk = sorted(Tag.objects.values_list("name", "slug"))
+    story = Story.objects.get(pk=result.story.pk)
+    TaggedStory.objects.all().delete()
+    Tag.objects.all().delete()
+    story.tags.set(list(names))
+    assert sorted(Tag.objects.values_list("name", "slug")) == bulk
+
+
+def test_revisions_are_the_ones_create_revision_makes():
+    """Each imported story's revision holds the same versions, with the same serialised
+    data, as ``reversion.create_revision()`` records for the story
+    with its sections and tags (what the admin's history, compare and recover read)."""
+    user = make_user("wire", "Reporter")
+    results = services.import_wire_batch([wire_copy(1), wire_copy(2)], user=user)
+    for result in results:
+        (imported,) = Version.objects.get_for_object_reference(Story, result.story.pk)
+        assert (imported.revision.user, imported.revision.comment) == (
+            user,
+            "Imported from wire copy",
+        )
+        story = Story.objects.get(pk=result.story.pk)
+        with reversion.create_revision():
+            reversion.add_to_revision(story)
+        reference = Version.objects.get_for_object_reference(Story, story.pk).first()
+        assert reference.revision_id != imported.revision_id
+
+        def rows(revision):
+            return [
+                (v.content_type_id, v.object_id, v.db, v.format, v.object_repr, v.serialized_data)
+                for v in revision.version_set.order_by("pk")
+            ]
+
+        # The order of story tags in a revision is the database's (reversion reads them
+        # unordered), so the rows are compared as sets; the story comes first in both.
+        assert rows(imported.revision)[0] == rows(reference.revision)[0]
+        assert sorted(rows(imported.revision)) == sorted(rows(reference.revision))
+        assert len(rows(imported.revision)) == 1 + 4 + 2 * story.tags.count()
+
+
+def test_an_imported_story_can_be_recovered_after_deletion(admin_user):
+    """The bulk revision is enough to bring a deleted story back, sections and tags too."""
+    (result,) = services.import_wire_batch([wire_copy(1, tags=("Baku", "Caucasus"))])
+    pk = result.story.pk
+    Story.objects.filter(pk=pk).delete()
+    deleted = Version.objects.get_deleted(Story).get()
+    story = services.recover_story(version=deleted, user=admin_user)
+    assert story.pk == pk
+    assert [len(s.paragraphs) for s in story.sections.all()] == [9, 14, 10, 4]
+    assert sorted(story.tags.names()) == ["Baku", "Caucasus"]
+
+
+def test_a_batch_costs_the_same_few_queries_whatever_its_size(django_assert_max_num_queries):
+    """Queries per batch are bounded, not per file: 20 files cost what 2 do."""
+    services.import_wire_batch([wire_copy(0)])  # the tags exist afterwards, as in a long import
+    with django_assert_max_num_queries(13):
+        services.import_wire_batch([wire_copy(n) for n in range(1, 3)])
+    with django_assert_max_num_queries(13):
+        services.import_wire_batch([wire_copy(n) for n in range(3, 23)])
+    assert Story.objects.count() == 23
+
+
+def test_published_imports_get_distinct_slugs_within_a_batch():
+    """Two copies with one headline on one day get two addresses, in the given order."""
+    text = SEED.read_text(encoding="utf-8")
+    copies = [
+        services.WireCopy(services.parse_copy(text), publish=True),
+        services.WireCopy(services.parse_copy(text + "\nOne more line."), publish=True),
+    ]
+    first, second = services.import_wire_batch(copies)
+    slug = "azerbaijan-claims-victory-after-karabakh-separatists-surrender"
+    assert (first.story.slug, second.story.slug) == (slug, slug + "-2")
+    third = services.import_wire_copy(data=text + "\nAnd another.", publish=True).story
+    assert third.slug == slug + "-3"
+
+
+def test_the_command_works_in_batches(tmp_path, capsys, monkeypatch):
+    """More files than a batch: each file reported once, in order, all imported."""
+    monkeypatch.setattr("articles.management.commands.import_wire.BATCH_SIZE", 3)
+    paths = write_files(tmp_path, 7)
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"")
+    call_args = [*paths[:4], bad, *paths[4:], paths[0]]
+    with pytest.raises(CommandError, match="1 of 9 files could not be imported"):
+        call_command("import_wire", *call_args)
+    out, err = capsys.readouterr()
+    lines = out.strip().splitlines()
+    assert [line.split(":")[0] for line in lines] == [str(p) for p in [*paths, paths[0]]]
+    assert lines[-1].startswith(f"{paths[0]}: already imported as story")
+    assert err.strip() == f"{bad}: empty input: no text to parse"
+    assert Story.objects.count() == 7
+
+
+def test_the_command_invalidates_cached_pages_once(tmp_path, monkeypatch):
+    """Publishing many stories invalidates the cache once, after the import; drafts not."""
+    monkeypatch.setattr("articles.management.commands.import_wire.BATCH_SIZE", 2)
+    calls = []
+    monkeypatch.setattr(caching, "invalidate", lambda: calls.append(1))
+    paths = write_files(tmp_path, 5)
+    call_command("import_wire", *paths[:2], verbosity=0)
+    assert calls == []
+    call_command("import_wire", *paths[2:], "--publish", verbosity=0)
+    assert calls == [1]
+
+
+def test_sidecars_still_set_tags_and_status_per_file(tmp_path):
+    """A sidecar applies to its own file only, within a batch."""
+    paths = write_files(tmp_path, 3)
+    paths[1].with_suffix(".toml").write_text('status = "published"\ntags = ["Caucasus"]\n')
+    call_command("import_wire", *paths, verbosity=0)
+    statuses = dict(Story.objects.values_list("headline", "status"))
+    assert statuses[f"{HEADLINE}, take 1"] == Story.Status.PUBLISHED
+    assert statuses[f"{HEADLINE}, take 0"] == Story.Status.DRAFT
+    assert list(Story.objects.get(headline=f"{HEADLINE}, take 1").tags.names()) == ["Caucasus"]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="search fields are PostgreSQL's")
+def test_a_batch_is_searchable_once_committed(django_capture_on_commit_callbacks):
+    """Inside a transaction, the batch's search fields are refreshed when it commits."""
+    with django_capture_on_commit_callbacks(execute=True):
+        services.import_wire_batch([wire_copy(n, publish=True) for n in range(3)])
+    assert not Story.objects.filter(search_vector=None).exists()
+    assert search.search_stories("Karabakh").count() == 3
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="search fields are PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+def test_the_command_fills_the_search_fields(tmp_path, monkeypatch):
+    """Outside a transaction the command refreshes search beside the import, and finds
+    every story before it returns."""
+    monkeypatch.setattr("articles.management.commands.import_wire.BATCH_SIZE", 2)
+    paths = write_files(tmp_path, 5)
+    call_command("import_wire", *paths, "--publish", verbosity=0)
+    assert Story.objects.count() == 5
+    assert not Story.objects.filter(search_vector=None).exists()
+    assert search.search_stories("Karabakh").count() == 5
+
+
+def test_bad_copy_in_a_file_list_still_writes_nothing_of_it(tmp_path):
+    """A file the parser refuses is not half-written: no story, section or revision."""
+    good = tmp_path / "good.txt"
+    shutil.copyfile(SEED, good)
+    broken = tmp_path / "broken.txt"
+    broken.write_bytes(b"Headline only\n")
+    with pytest.raises(CommandError):
+        call_command("import_wire", broken, good, verbosity=0)
+    assert Story.objects.count() == 1
+    assert Revision.objects.count() == 1
