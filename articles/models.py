@@ -258,9 +258,28 @@ class TaggedStoryManager(models.Manager):
 
 @reversion.register(follow=["tag"])
 class TaggedStory(TaggedItemBase):
-    """A story's tag, with a real foreign key (joins and indexes, not a generic relation)."""
+    """A story's tag, with a real foreign key (joins and indexes, not a generic relation).
+
+    ``story_published_at`` copies the story's ``published_at`` while the story is published
+    (NULL while it is a draft), so that a tag page is one range of the index that starts at
+    the tag, ``(tag, story_published_at DESC, content_object DESC)``, however large the
+    archive and however rare or old the tag. The database keeps it, not Python: triggers
+    made by migration 0009 (PostgreSQL and SQLite) fill it on every insert or update of a
+    tag row, and copy a story's status and time to its tag rows whenever they change. So
+    every writer is covered: ``save()``, ``bulk_create``, taggit, ``QuerySet.update()``,
+    fixtures, restored revisions, SQL by hand. Whatever Python puts in it is overwritten.
+    It only finds rows fast: what readers see is still decided by
+    ``Story.objects.published()`` on the story itself (see ``views.tag_detail``).
+
+    A later migration that makes SQLite rebuild one of the two tables drops its triggers:
+    it must run ``articles.models.install_tag_triggers`` again (tests/test_tags.py checks
+    that the copy follows every kind of change).
+    """
 
     content_object = models.ForeignKey(Story, on_delete=models.CASCADE)
+    story_published_at = models.DateTimeField(
+        null=True, editable=False, serialize=False, help_text="Kept by database triggers."
+    )
 
     objects = TaggedStoryManager()
 
@@ -268,6 +287,13 @@ class TaggedStory(TaggedItemBase):
         verbose_name = "story tag"
         constraints = [
             models.UniqueConstraint(fields=["content_object", "tag"], name="unique_story_tag")
+        ]
+        indexes = [
+            models.Index(
+                fields=["tag", "-story_published_at", "-content_object"],
+                condition=models.Q(story_published_at__isnull=False),
+                name="articles_tag_published_idx",
+            )
         ]
 
     def natural_key(self) -> tuple[str, str]:
@@ -296,6 +322,128 @@ class SearchWord(models.Model):
 
     def __str__(self) -> str:
         return self.word
+
+
+# The triggers that keep TaggedStory.story_published_at (see its docstring). PostgreSQL sets
+# the new row's copy before it is written; SQLite, which cannot, updates the row just
+# written (its recursive triggers are off, so that update fires no trigger again).
+PUBLISHED_TIME = "CASE WHEN {story}.status = 'published' THEN {story}.published_at END"
+STORY_TIME = PUBLISHED_TIME.format(story="s")
+NEW_TIME = PUBLISHED_TIME.format(story="NEW")
+TAG_TRIGGERS = {
+    "postgresql": [
+        f"""
+        CREATE OR REPLACE FUNCTION articles_taggedstory_copy_time() RETURNS trigger AS $$
+        BEGIN
+            NEW.story_published_at := (
+                SELECT {STORY_TIME}
+                FROM articles_story s WHERE s.id = NEW.content_object_id
+            );
+            RETURN NEW;
+        END $$ LANGUAGE plpgsql
+        """,
+        """
+        CREATE OR REPLACE TRIGGER articles_taggedstory_copy_time
+        BEFORE INSERT OR UPDATE ON articles_taggedstory
+        FOR EACH ROW EXECUTE FUNCTION articles_taggedstory_copy_time()
+        """,
+        f"""
+        CREATE OR REPLACE FUNCTION articles_story_copy_time() RETURNS trigger AS $$
+        BEGIN
+            UPDATE articles_taggedstory SET story_published_at = {NEW_TIME}
+            WHERE content_object_id = NEW.id;
+            RETURN NULL;
+        END $$ LANGUAGE plpgsql
+        """,
+        """
+        CREATE OR REPLACE TRIGGER articles_story_copy_time_insert
+        AFTER INSERT ON articles_story
+        FOR EACH ROW EXECUTE FUNCTION articles_story_copy_time()
+        """,
+        """
+        CREATE OR REPLACE TRIGGER articles_story_copy_time_update
+        AFTER UPDATE OF status, published_at ON articles_story
+        FOR EACH ROW
+        WHEN (OLD.status IS DISTINCT FROM NEW.status
+              OR OLD.published_at IS DISTINCT FROM NEW.published_at)
+        EXECUTE FUNCTION articles_story_copy_time()
+        """,
+    ],
+    "sqlite": [
+        f"""
+        CREATE TRIGGER IF NOT EXISTS articles_taggedstory_copy_time_insert
+        AFTER INSERT ON articles_taggedstory
+        BEGIN
+            UPDATE articles_taggedstory SET story_published_at = (
+                SELECT {STORY_TIME}
+                FROM articles_story s WHERE s.id = NEW.content_object_id
+            ) WHERE id = NEW.id;
+        END
+        """,
+        f"""
+        CREATE TRIGGER IF NOT EXISTS articles_taggedstory_copy_time_update
+        AFTER UPDATE ON articles_taggedstory
+        BEGIN
+            UPDATE articles_taggedstory SET story_published_at = (
+                SELECT {STORY_TIME}
+                FROM articles_story s WHERE s.id = NEW.content_object_id
+            ) WHERE id = NEW.id;
+        END
+        """,
+        f"""
+        CREATE TRIGGER IF NOT EXISTS articles_story_copy_time_insert
+        AFTER INSERT ON articles_story
+        BEGIN
+            UPDATE articles_taggedstory SET story_published_at = {NEW_TIME}
+            WHERE content_object_id = NEW.id;
+        END
+        """,
+        f"""
+        CREATE TRIGGER IF NOT EXISTS articles_story_copy_time_update
+        AFTER UPDATE OF status, published_at ON articles_story
+        WHEN OLD.status IS NOT NEW.status OR OLD.published_at IS NOT NEW.published_at
+        BEGIN
+            UPDATE articles_taggedstory SET story_published_at = {NEW_TIME}
+            WHERE content_object_id = NEW.id;
+        END
+        """,
+    ],
+}
+TAG_TRIGGER_NAMES = {
+    "postgresql": [
+        ("articles_taggedstory_copy_time", "articles_taggedstory"),
+        ("articles_story_copy_time_insert", "articles_story"),
+        ("articles_story_copy_time_update", "articles_story"),
+    ],
+    "sqlite": [
+        ("articles_taggedstory_copy_time_insert", "articles_taggedstory"),
+        ("articles_taggedstory_copy_time_update", "articles_taggedstory"),
+        ("articles_story_copy_time_insert", "articles_story"),
+        ("articles_story_copy_time_update", "articles_story"),
+    ],
+}
+
+
+def install_tag_triggers(schema_editor) -> None:
+    """Make (or remake) the triggers and bring every tag row's copy up to date."""
+    vendor = schema_editor.connection.vendor
+    for statement in TAG_TRIGGERS[vendor]:
+        schema_editor.execute(statement)
+    schema_editor.execute(
+        "UPDATE articles_taggedstory SET story_published_at = ("
+        f"SELECT {STORY_TIME} FROM articles_story s "
+        "WHERE s.id = articles_taggedstory.content_object_id)"
+    )
+
+
+def remove_tag_triggers(schema_editor) -> None:
+    vendor = schema_editor.connection.vendor
+    for name, table in TAG_TRIGGER_NAMES[vendor]:
+        on_table = f" ON {table}" if vendor == "postgresql" else ""
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}{on_table}")
+    if vendor == "postgresql":
+        schema_editor.execute("DROP FUNCTION IF EXISTS articles_taggedstory_copy_time()")
+        schema_editor.execute("DROP FUNCTION IF EXISTS articles_story_copy_time()")
 
 
 def paragraphs_from_text(text: str) -> list[str]:

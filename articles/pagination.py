@@ -58,28 +58,38 @@ def read_cursor(cursor: str) -> tuple[datetime, int]:
 
 
 def keyset_page(
-    stories: QuerySet, *, before: str | None = None, after: str | None = None, size: int = 20
+    stories: QuerySet,
+    *,
+    before: str | None = None,
+    after: str | None = None,
+    size: int = 20,
+    keys: tuple[str, str] = ("published_at", "pk"),
 ) -> KeysetPage:
     """One page of ``stories`` (published ones: every story has a ``published_at``).
 
     ``before`` gives the page of older stories after that cursor, ``after`` the page of
     newer ones before it; neither gives the newest page. Raises :class:`BadCursor`.
+
+    ``keys`` names what the query filters and orders on: the story's publication time and
+    id by default, or fields equal to them that an index serves better (the tag page uses
+    its tag rows' copies, see ``views.tag_detail``).
     """
+    time, ident = keys
     if after:
         when, pk = read_cursor(after)
-        newer_first = Q(published_at__gt=when) | Q(published_at=when, pk__gt=pk)
+        newer_first = Q(**{f"{time}__gt": when}) | Q(**{time: when, f"{ident}__gt": pk})
         # The plain range first: it is what lets the database walk its index from there.
-        stories = stories.filter(published_at__gte=when).filter(newer_first)
-        rows = list(stories.order_by("published_at", "pk")[: size + 1])
+        stories = stories.filter(**{f"{time}__gte": when}).filter(newer_first)
+        rows = list(stories.order_by(time, ident)[: size + 1])
         has_newer = len(rows) > size
         items = list(reversed(rows[:size]))
         has_older = True
     else:
         if before:
             when, pk = read_cursor(before)
-            older = Q(published_at__lt=when) | Q(published_at=when, pk__lt=pk)
-            stories = stories.filter(published_at__lte=when).filter(older)
-        rows = list(stories.order_by("-published_at", "-pk")[: size + 1])
+            older = Q(**{f"{time}__lt": when}) | Q(**{time: when, f"{ident}__lt": pk})
+            stories = stories.filter(**{f"{time}__lte": when}).filter(older)
+        rows = list(stories.order_by(f"-{time}", f"-{ident}")[: size + 1])
         has_older = len(rows) > size
         items = rows[:size]
         has_newer = bool(before)

@@ -4,9 +4,11 @@ from datetime import date, timedelta
 
 from django.core.cache import cache
 from django.db import DatabaseError, connection
+from django.db.models import F
 from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, render
 from django.templatetags.static import static
+from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from taggit.models import Tag
 
@@ -20,7 +22,7 @@ RELATED_STORIES = 4
 EDIT_GRACE = timedelta(minutes=5)
 
 
-def _page(request, stories):
+def _page(request, stories, **options):
     """A page of a story list, from the ``before``/``after`` cursor in the query string.
 
     A cursor this site did not make (edited by hand, cut short) gives the newest page.
@@ -33,9 +35,10 @@ def _page(request, stories):
             before=request.GET.get("before"),
             after=request.GET.get("after"),
             size=STORIES_PER_PAGE,
+            **options,
         )
     except BadCursor:
-        return keyset_page(stories, size=STORIES_PER_PAGE)
+        return keyset_page(stories, size=STORIES_PER_PAGE, **options)
 
 
 def home(request):
@@ -91,8 +94,29 @@ def _render_story(request, story: Story, *, preview: bool = False):
 
 
 def tag_detail(request, slug: str):
+    """A tag's published stories, newest first: one range of the tag-row index per page.
+
+    The tag rows carry a copy of their story's publication time (``TaggedStory``), so the
+    page walks the index ``(tag, story_published_at, story)`` from the cursor and joins
+    just the stories it shows, however large the archive and however rare or old the tag.
+    The public rule still applies to the stories themselves, and the copy must equal the
+    story's time: a copy that ever went stale would leave a story out, never let one in.
+    """
     tag = get_object_or_404(Tag, slug=slug)
-    page = _page(request, Story.objects.published().filter(tags=tag))
+    stories = (
+        Story.objects.published()
+        .filter(
+            taggedstory__tag=tag,
+            taggedstory__story_published_at=F("published_at"),
+            taggedstory__story_published_at__lte=timezone.now(),
+        )
+        # The same tag row as the filter (annotations reuse its join).
+        .alias(
+            tag_time=F("taggedstory__story_published_at"),
+            tag_story=F("taggedstory__content_object"),
+        )
+    )
+    page = _page(request, stories, keys=("tag_time", "tag_story"))
     if not page.items and not request.GET:
         raise Http404("No published stories with this tag.")
     return render(request, "articles/tag_detail.html", {"tag": tag, "page": page})

@@ -128,6 +128,7 @@ def make_batch(batch, *, seed, now, words, paragraphs, subheadings, tags) -> int
                 )
             tagged += [TaggedStory(content_object=story, tag=tag) for tag in rng.sample(tags, 3)]
         Section.objects.bulk_create(sections)
+        # Their copy of the story's publication time is filled by the database's triggers.
         TaggedStory.objects.bulk_create(tagged)
     search.refresh_stories([story.pk for story in stories])
     connections.close_all()
