@@ -326,3 +326,43 @@ def test_bad_copy_in_a_file_list_still_writes_nothing_of_it(tmp_path):
         call_command("import_wire", broken, good, verbosity=0)
     assert Story.objects.count() == 1
     assert Revision.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_background_refresh_is_tried_again(tmp_path, monkeypatch, capsys):
+    """A refresh that fails in a worker (a deadlock on new lexicon words, say) is tried
+    again at the end; the import succeeds without a warning."""
+    monkeypatch.setattr("articles.management.commands.import_wire.BATCH_SIZE", 2)
+    monkeypatch.setattr(search, "is_postgresql", lambda using="default": True)
+    calls = []
+
+    def flaky(pks, **kwargs):
+        calls.append(sorted(pks))
+        if len(calls) == 1:
+            raise RuntimeError("deadlock detected")
+        return len(pks)
+
+    monkeypatch.setattr(search, "refresh_stories", flaky)
+    paths = write_files(tmp_path, 5)
+    call_command("import_wire", *paths, verbosity=0)
+    assert "rebuild_search" not in capsys.readouterr().err
+    refreshed = sorted(pk for pks in calls[1:] for pk in pks)
+    assert refreshed == sorted(Story.objects.values_list("pk", flat=True))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refresh_that_keeps_failing_is_reported_not_fatal(tmp_path, monkeypatch, capsys):
+    """The stories stay imported; the operator is told to run rebuild_search."""
+    monkeypatch.setattr("articles.management.commands.import_wire.BATCH_SIZE", 2)
+    monkeypatch.setattr(search, "is_postgresql", lambda using="default": True)
+
+    def broken(pks, **kwargs):
+        raise RuntimeError("no")
+
+    monkeypatch.setattr(search, "refresh_stories", broken)
+    paths = write_files(tmp_path, 3)
+    call_command("import_wire", *paths, verbosity=0)
+    err = capsys.readouterr().err
+    assert "The search fields of 3 imported stories could not be refreshed" in err
+    assert "rebuild_search" in err
+    assert Story.objects.count() == 3

@@ -102,37 +102,57 @@ class Command(BaseCommand):
         return list(zip(paths, outcomes, strict=True))
 
 
+REFRESH_THREADS = 2
+"""PostgreSQL computing text-search vectors is most of an import's work: two connections
+refresh at once, so both cores can do it while this process reads and saves."""
+
+
 class SearchRefresher:
-    """Refreshes the search fields of each committed batch in a second thread, with its own
-    connection, while this one reads, parses and saves the next: PostgreSQL computing the
-    text-search vectors (about half of an import's time) then runs beside the Python.
+    """Refreshes the search fields of each committed batch in other threads, each with its
+    own connection, while this one reads, parses and saves the next.
 
     Only on PostgreSQL and outside a transaction (inside one, as in tests, the batches are
-    not committed yet and the importer refreshes on commit as usual). A failed refresh is
-    logged and counted, as ``search.refresh_on_commit`` does: the stories are saved, and
-    ``manage.py rebuild_search`` catches up.
+    not committed yet and the importer refreshes on commit as usual). A refresh that fails
+    (two refreshes adding the same new words to the lexicon can deadlock, say) is tried
+    again at the end, alone; one that fails again is logged and counted, as
+    ``search.refresh_on_commit`` does: the stories are saved, and ``manage.py
+    rebuild_search`` catches up.
     """
 
     def __init__(self):
         self.active = search.is_postgresql() and not transaction.get_connection().in_atomic_block
-        self._executor = ThreadPoolExecutor(max_workers=1) if self.active else None
-        self._pending: list[tuple[Future, int]] = []
+        self._executor = ThreadPoolExecutor(max_workers=REFRESH_THREADS) if self.active else None
+        self._pending: list[tuple[Future, list[int]]] = []
 
     def refresh(self, pks: list[int]) -> None:
         if self.active and pks:
-            self._pending.append((self._executor.submit(search.refresh_stories, pks), len(pks)))
+            self._pending.append((self._executor.submit(_refresh_and_close, pks), pks))
 
     def finish(self) -> int:
         """Wait for every refresh; the number of stories whose refresh failed."""
         if not self.active:
             return 0
-        failed = 0
-        for future, count in self._pending:
+        retry = []
+        for future, pks in self._pending:
             try:
                 future.result()
             except Exception:
-                logger.exception("Refreshing the search fields of %d imported stories", count)
-                failed += count
-        self._executor.submit(connections.close_all).result()
+                retry.append(pks)
         self._executor.shutdown()
+        failed = 0
+        for pks in retry:  # one at a time, nothing else running
+            try:
+                search.refresh_stories(pks)
+            except Exception:
+                logger.exception("Refreshing the search fields of %d imported stories", len(pks))
+                failed += len(pks)
         return failed
+
+
+def _refresh_and_close(pks: list[int]) -> None:
+    """In a worker thread: refresh, then close the thread's connection (a batch is seconds
+    of work; a connection costs milliseconds)."""
+    try:
+        search.refresh_stories(pks)
+    finally:
+        connections.close_all()
