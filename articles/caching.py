@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import secrets
 import threading
 import time
 from collections import OrderedDict
@@ -24,7 +25,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
@@ -32,15 +33,45 @@ from django.utils.http import http_date
 
 logger = logging.getLogger(__name__)
 
-STATE_PREFIX = "content:"
-GENERATION = "content:generation"
-CHANGED_AT = "content:changed-at"
-NEXT_SCHEDULED = "content:next-scheduled"
+# The content state, in one key written at once: (token, time of the last change, time of
+# the next scheduled story). The token is new at every change and never reused, so a page
+# kept under an old token (in Redis, in a process's memory, in a snapshot Redis reloaded
+# after a crash) can never pass for current.
+STATE = "content:state"
 FOREVER = None
+# A cache that failed is left alone this long, so a hung Redis costs one short timeout
+# now and then instead of one on every request.
+REST_SECONDS = 5
+
+_rest_until = 0.0
+_owed = threading.Event()  # an invalidation the cache could not take: made on next read
+
+
+def cache_errors() -> tuple[type[BaseException], ...]:
+    """What a cache that is away raises: the network's errors, and Redis's own."""
+    try:
+        from redis import RedisError
+    except ImportError:  # redis is a dependency, but the local-memory cache needs none
+        return (OSError,)
+    return (OSError, RedisError)
+
+
+def _resting() -> bool:
+    return time.monotonic() < _rest_until
+
+
+def _rest(error: BaseException) -> None:
+    global _rest_until
+    _rest_until = time.monotonic() + REST_SECONDS
+    logger.warning("Page cache unavailable for %ss, serving uncached: %s", REST_SECONDS, error)
 
 
 def invalidate() -> None:
-    """Make every cached public page stale now (call it after the change is committed)."""
+    """Make every cached public page stale now (call it after the change is committed).
+
+    A cache that is away does not fail the change that called it: the invalidation is
+    owed, and this process makes it as soon as it reads the cache again.
+    """
     from articles.models import Story
 
     now = timezone.now()
@@ -50,13 +81,14 @@ def invalidate() -> None:
         .values_list("published_at", flat=True)
         .first()
     )
+    token = f"{time.time_ns():x}.{secrets.token_hex(4)}"
     try:
-        cache.incr(GENERATION)
-    except ValueError:
-        # Started afresh (a new or flushed cache): from a number never used before, so no
-        # page kept by a process under an old generation can match.
-        cache.set(GENERATION, time.time_ns(), FOREVER)
-    cache.set_many({CHANGED_AT: now, NEXT_SCHEDULED: upcoming}, FOREVER)
+        cache.set(STATE, (token, now, upcoming), FOREVER)
+    except cache_errors() as error:
+        _owed.set()
+        logger.error("Could not invalidate cached pages (will retry): %s", error)
+        return
+    _owed.clear()
     if tracker := _tracker():
         tracker.forget()  # this process at once; the others when Redis tells them
 
@@ -74,75 +106,89 @@ def invalidate_on_commit() -> None:
 
 def _tracker():
     """The process's memory of the content state, when the cache can keep it current."""
-    return cache.tracker(STATE_PREFIX) if hasattr(cache, "tracker") else None
+    return cache.tracker(STATE) if hasattr(cache, "tracker") else None
 
 
-def _state() -> tuple[int, datetime]:
+def _state() -> tuple[str, datetime]:
+    """The current (token, time of the last change); raises what the cache raises."""
     tracker = _tracker()
-    values = tracker.remembered() if tracker else None
-    if values is None:
+    state = tracker.remembered() if tracker else None
+    if state is None:
         epoch = tracker.epoch if tracker else 0
-        values = cache.get_many([GENERATION, CHANGED_AT, NEXT_SCHEDULED])
-        if tracker and GENERATION in values:
-            tracker.remember(values, epoch)
-    upcoming = values.get(NEXT_SCHEDULED)
-    if GENERATION not in values or (upcoming and upcoming <= timezone.now()):
-        invalidate()
-        values = cache.get_many([GENERATION, CHANGED_AT])
-    return values.get(GENERATION, 0), values.get(CHANGED_AT) or timezone.now()
+        state = cache.get(STATE)
+        if tracker and state is not None:
+            tracker.remember(state, epoch)
+    if state is None or _owed.is_set() or (state[2] and state[2] <= timezone.now()):
+        invalidate()  # the first request after a scheduled story's time brings it in
+        state = cache.get(STATE)
+        if state is None:
+            raise OSError("the cache did not keep the content state")
+    return state[0], state[1]
 
 
 class _RecentPages:
-    """The pages this process served lately, in memory: a page key names one generation's
-    bytes, which never change, so only the time limit and the size bound apply."""
+    """The pages this process served lately, in memory, within a byte budget.
 
-    def __init__(self, size: int, largest: int):
-        self.size = size
+    A page key names one content token's bytes, which never change, so only the page's
+    own expiry (kept in the entry, the same on every server) and the budget apply.
+    """
+
+    def __init__(self, budget: int, largest: int):
+        self.budget = budget
         self.largest = largest
-        self._entries: OrderedDict[str, tuple[float, tuple]] = OrderedDict()
+        self.size = 0
+        self._entries: OrderedDict[str, tuple] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, key: str):
         with self._lock:
-            found = self._entries.get(key)
-            if found is None:
+            entry = self._entries.get(key)
+            if entry is None:
                 return None
-            if found[0] < time.monotonic():
-                del self._entries[key]
+            if entry[3] < time.time():
+                self._drop(key)
                 return None
             self._entries.move_to_end(key)
-            return found[1]
+            return entry
 
-    def put(self, key: str, entry: tuple, seconds: int) -> None:
+    def put(self, key: str, entry: tuple) -> None:
         if len(entry[2]) > self.largest:
             return  # a big sitemap or feed: Redis keeps it, this process need not
         with self._lock:
-            self._entries[key] = (time.monotonic() + seconds, entry)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
+            if key in self._entries:
+                self._drop(key)
+            self._entries[key] = entry
+            self.size += len(entry[2])
+            while self.size > self.budget:
+                self._drop(next(iter(self._entries)))
+
+    def _drop(self, key: str) -> None:
+        self.size -= len(self._entries.pop(key)[2])
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self.size = 0
 
 
-recent_pages = _RecentPages(size=500, largest=256 * 1024)
+recent_pages = _RecentPages(budget=32 * 1024 * 1024, largest=256 * 1024)
 
 
-def _page_key(request, generation: int) -> str:
+def _page_key(request, token: str) -> str:
     digest = hashlib.sha256(request.get_full_path().encode()).hexdigest()
-    return f"response:{generation}:{request.scheme}:{request.get_host()}:{digest}"
+    return f"response:{token}:{request.scheme}:{request.get_host()}:{digest}"
 
 
 def _storable(response) -> bool:
-    """Only a plain 200 that is the same for every reader: no cookie, no Vary on them."""
+    """Only a plain 200 that is the same for every reader: no cookie, nothing private, no
+    variation but the encoding."""
+    vary = {part.strip().lower() for part in response.get("Vary", "").split(",")} - {""}
     return (
         getattr(response, "page_cache", False)
         and response.status_code == 200
         and not response.streaming
         and not response.cookies
-        and "cookie" not in response.get("Vary", "").lower()
+        and vary <= {"accept-encoding"}
     )
 
 
@@ -152,8 +198,8 @@ class PageCacheMiddleware:
     It sits right after WhiteNoise (and conditional GET, which turns hits into 304s), so a
     cached page costs about what a static file costs. Only responses of views wrapped in
     ``cached_page`` are stored, as bytes and headers, exactly as they left the inner
-    middleware, under a key holding the content generation read *before* the view ran: a
-    change committed while a page renders leaves that page under the old generation.
+    middleware, under a key holding the content token read *before* the view ran: a
+    change committed while a page renders leaves that page under the old token.
     """
 
     def __init__(self, get_response):
@@ -161,7 +207,7 @@ class PageCacheMiddleware:
 
     def __call__(self, request):
         seconds = settings.PAGE_CACHE_SECONDS
-        if not seconds or request.method not in ("GET", "HEAD"):
+        if not seconds or request.method not in ("GET", "HEAD") or _resting():
             return self.get_response(request)
         try:
             request.content_state = _state()
@@ -170,21 +216,26 @@ class PageCacheMiddleware:
             if entry is None:
                 entry = cache.get(key)
                 if entry is not None:
-                    recent_pages.put(key, entry, seconds)
-        except Exception as error:  # the cache (or the database) is away: serve uncached
-            logger.warning("Page cache unavailable, serving uncached: %s", error)
+                    recent_pages.put(key, entry)
+        except cache_errors() as error:
+            request.content_state = None
+            _rest(error)
+            return self.get_response(request)
+        except DatabaseError:  # the view will meet it too, and answer 503
+            request.content_state = None
             return self.get_response(request)
         if entry is not None:
-            status, headers, content = entry
+            status, headers, content, _expires = entry
             return HttpResponse(content, status=status, headers=headers)
         response = self.get_response(request)
         if _storable(response):
             entry = (response.status_code, dict(response.items()), response.content)
-            recent_pages.put(key, entry, seconds)
+            entry += (time.time() + seconds,)
+            recent_pages.put(key, entry)
             try:
                 cache.set(key, entry, seconds)
-            except Exception as error:
-                logger.warning("Page cache unavailable, page not shared: %s", error)
+            except cache_errors() as error:
+                _rest(error)
         return response
 
 
@@ -208,6 +259,9 @@ def cached_page(view):
         state = getattr(request, "content_state", None)
         if state is None:
             return response  # the page cache is off or away: nothing to promise a CDN
+        control = response.get("Cache-Control", "")
+        if "private" in control or "no-store" in control:
+            return response  # the view knows this page is not for sharing
         changed_at = state[1]
         response["ETag"] = f'"{hashlib.sha256(response.content).hexdigest()[:32]}"'
         response["Last-Modified"] = http_date(changed_at.timestamp())

@@ -143,6 +143,9 @@ if REDIS_URL:
             "BACKEND": "articles.cache_tracking.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "newsroom",
+            # A Redis that hangs must cost a reader a quarter of a second, not seconds:
+            # pages are then served uncached for a few seconds (articles/caching.py).
+            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
         }
     }
 else:

@@ -12,7 +12,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from articles import caching, services
+from articles import cache_tracking, caching, services
 from articles.cache_tracking import RedisCache
 from articles.models import Story
 from tests.factories import make_story, make_user
@@ -48,6 +48,26 @@ def any_cache(request, settings):
     caching.recent_pages.clear()
     yield request.param
     cache.clear()
+    stop_trackers()
+
+
+def stop_trackers() -> None:
+    for tracker in list(cache_tracking._trackers.values()):
+        tracker.stop()
+    cache_tracking._trackers.clear()
+
+
+@pytest.fixture
+def redis_cache(any_cache):
+    if any_cache != "redis":
+        pytest.skip("this is what the shared Redis cache does")
+    return any_cache
+
+
+def redis_admin():
+    import redis
+
+    return redis.Redis.from_url(REDIS_URL)
 
 
 def wait_for(condition, seconds: float = 5.0) -> bool:
@@ -190,25 +210,36 @@ def test_a_hit_is_answered_before_sessions_and_auth(client, demo_story, monkeypa
         assert again[header] == first[header], header
 
 
-def test_a_response_setting_a_cookie_is_not_kept(client, demo_story, monkeypatch):
-    """Anything personal (a cookie) is never stored for the next reader."""
+def test_a_response_setting_a_cookie_is_not_kept(client, demo_story):
+    """Anything personal (a cookie) or private is never stored for the next reader."""
     url = demo_story.get_absolute_url()
-    real = caching.cached_page(lambda request: HttpResponse("hello"))
 
     def with_cookie(request):
-        response = real(request)
+        response = HttpResponse("hello")
         response.set_cookie("who", "eddie")
         return response
 
-    request = RequestFactory().get(url)
-    middleware = caching.PageCacheMiddleware(with_cookie)
-    assert middleware(request).cookies["who"].value == "eddie"
-    assert caching.recent_pages.get(caching._page_key(request, caching._state()[0])) is None
+    def private(request):
+        response = HttpResponse("yours only")
+        response["Cache-Control"] = "private"
+        return response
+
+    def varies(request):
+        response = HttpResponse("depends")
+        response["Vary"] = "Cookie"
+        return response
+
+    for view in (with_cookie, private, varies):
+        request = RequestFactory().get(url)
+        middleware = caching.PageCacheMiddleware(caching.cached_page(view))
+        assert middleware(request).status_code == 200
+        key = caching._page_key(request, request.content_state[0])
+        assert caching.recent_pages.get(key) is None and cache.get(key) is None, view
 
 
 def test_a_flushed_cache_never_serves_pages_of_before(client, demo_story):
-    """After Redis restarts empty, the generation starts from a number never used, so a
-    page a process still remembers from before cannot be taken for a current one."""
+    """After Redis restarts empty, the next state has a token never used before, so a page
+    a process still remembers from before cannot be taken for a current one."""
     url = demo_story.get_absolute_url()
     client.get(url)
     before = caching._state()[0]
@@ -216,34 +247,107 @@ def test_a_flushed_cache_never_serves_pages_of_before(client, demo_story):
     assert caching._state()[0] != before
 
 
-@pytest.mark.skipif(not redis_answers() and not os.environ.get("CI"), reason="needs Redis")
-def test_another_server_forgets_the_state_the_moment_it_changes(any_cache):
+def test_every_change_makes_a_token_never_used_before(demo_story):
+    """Not a counter: a Redis that comes back from an old snapshot holds an old token, and
+    no later change can make that token current again."""
+    tokens = set()
+    for _ in range(50):
+        caching.invalidate()
+        tokens.add(caching._state()[0])
+    assert len(tokens) == 50
+
+
+def test_a_change_while_the_cache_is_away_is_made_when_it_returns(client, monkeypatch):
+    """An editor's publish does not fail because Redis is away; the invalidation is owed
+    and made by the next request that reaches the cache."""
+    editor = make_user("eddie", "Editor")
+    story = make_story(headline="Quiet news", status="draft", ago=None)
+    client.get("/")  # cached without the story
+
+    def refuse(*args, **kwargs):
+        raise ConnectionError("Redis refused the connection")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(cache, "set", refuse)
+        services.publish_story(story=story, user=editor)  # no error for the editor
+    assert Story.objects.get(pk=story.pk).is_public
+    assert "Quiet news" in client.get("/").content.decode()
+
+
+def test_a_failing_cache_is_left_alone_for_a_few_seconds(client, demo_story, monkeypatch):
+    """A hung Redis costs one timeout, then readers are served uncached without waiting on
+    it again until the rest is over."""
+    calls = []
+
+    def refuse(*args, **kwargs):
+        calls.append(args)
+        raise TimeoutError("Redis did not answer")
+
+    monkeypatch.setattr(cache, "get", refuse)
+    monkeypatch.setattr(caching, "_rest_until", 0.0)
+    for _ in range(3):
+        response = client.get(demo_story.get_absolute_url())
+        assert response.status_code == 200 and demo_story.headline in response.content.decode()
+    assert len(calls) == 1
+    monkeypatch.setattr(caching, "_rest_until", 0.0)  # the rest is over
+    client.get(demo_story.get_absolute_url())
+    assert len(calls) == 2
+
+
+def test_another_server_forgets_the_state_the_moment_it_changes(redis_cache):
     """Each app server remembers the content state and Redis tells it when it changes:
-    a second server (its own connection and tracker) sees an edit made on the first."""
-    if any_cache != "redis":
-        pytest.skip("tracking is what the shared Redis cache does")
-    other = RedisCache(REDIS_URL, {"KEY_PREFIX": "newsroom-tests"})
-    tracker = other.tracker(caching.STATE_PREFIX)
+    a second server (its own cache and tracker) sees a change made on the first."""
+    tracker = cache.tracker(caching.STATE)
     assert wait_for(lambda: tracker.live)
-    caching._state()  # the first server makes the state
-    keys = [caching.GENERATION, caching.CHANGED_AT]
+    first = caching._state()
 
-    def read_and_remember():  # as _state() does, until the messages of the write are in
-        epoch = tracker.epoch
-        values = other.get_many(keys)
-        tracker.remember(values, epoch)
-        return tracker.remembered() == values and (epoch, values)
+    def this_server_remembers():
+        caching._state()
+        return tracker.remembered() is not None
 
-    assert wait_for(read_and_remember)
-    epoch, values = read_and_remember()
+    assert wait_for(this_server_remembers)
+    other = RedisCache(REDIS_URL, {"KEY_PREFIX": "newsroom-tests"})
 
-    caching.invalidate()  # on the first server
+    other.set(caching.STATE, ("changed-elsewhere", timezone.now(), None), None)
 
     assert wait_for(lambda: tracker.remembered() is None)
-    assert other.get(caching.GENERATION) == caching._state()[0] != values[caching.GENERATION]
-    tracker.remember(values, epoch)  # a read from before the change is refused
+    assert caching._state()[0] == "changed-elsewhere" != first[0]
+
+
+def test_a_state_read_before_a_change_is_not_kept_after_it(redis_cache):
+    """The reader's epoch: what was read before a reported change is refused."""
+    tracker = cache.tracker(caching.STATE)
+    assert wait_for(lambda: tracker.live)
+    epoch = tracker.epoch
+    old = cache.get(caching.STATE)
+    caching.invalidate()
+    tracker.remember(old, epoch)
     assert tracker.remembered() is None
+
+
+@pytest.mark.parametrize("which", ["listener", "tracking"])
+def test_a_lost_tracking_connection_stops_remembering_and_makes_a_new_state(redis_cache, which):
+    """If either connection is cut, nothing is remembered (every request reads Redis);
+    back, the tracker deletes the state, so whatever Redis holds now, a new one is made."""
+    tracker = cache.tracker(caching.STATE)
+    assert wait_for(lambda: tracker.live)
+    caching._state()
+    before = cache.get(caching.STATE)
+    client_id = dict(zip(["listener", "tracking"], tracker.client_ids, strict=True))[which]
+
+    redis_admin().client_kill_filter(_id=client_id)
+
+    assert wait_for(lambda: not tracker.live and tracker.remembered() is None)
+    assert wait_for(lambda: tracker.live)  # reconnected
+    assert wait_for(lambda: cache.get(caching.STATE) is None)
+    assert caching._state()[0] != before[0]
+
+
+def test_the_tracker_stops_cleanly(redis_cache):
+    tracker = cache.tracker(caching.STATE)
+    assert wait_for(lambda: tracker.live)
     tracker.stop()
+    assert not tracker._thread.is_alive() and tracker.remembered() is None
 
 
 def test_pages_are_served_uncached_while_the_cache_is_away(client, demo_story, monkeypatch):
