@@ -20,6 +20,8 @@ STORIES_PER_PAGE = 20
 RELATED_STORIES = 4
 # Saves within a few minutes of publication are not worth an "Updated" line.
 EDIT_GRACE = timedelta(minutes=5)
+# Kept for the desk and for search, never shown to readers: not read for a story page.
+UNSHOWN_FIELDS = ("source_text", "search_vector", "search_document")
 
 
 def _page(request, stories, **options):
@@ -27,7 +29,7 @@ def _page(request, stories, **options):
 
     A cursor this site did not make (edited by hand, cut short) gives the newest page.
     """
-    stories = stories.defer("source_text", "search_vector", "search_document")
+    stories = stories.defer(*UNSHOWN_FIELDS)
     stories = stories.prefetch_related("tags")
     try:
         return keyset_page(
@@ -52,7 +54,7 @@ def story_detail(request, year: int, month: int, day: int, slug: str):
     except ValueError:
         raise Http404("No such date.") from None
     story = get_object_or_404(
-        Story.objects.published().prefetch_related("sections", "tags"),
+        Story.objects.published().defer(*UNSHOWN_FIELDS).prefetch_related("sections", "tags"),
         slug=slug,
         published_at__date=day_published,
     )
