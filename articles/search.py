@@ -80,7 +80,11 @@ REFRESH_BATCH = 500
 TYPO_MIN_WORD_LENGTH = 4
 TYPO_MIN_SIMILARITY = 0.3
 TYPO_ALTERNATIVES = 5
-TYPO_TIMEOUT_MS = 100
+# A safety net against a bad plan, not a budget: the typo query's work is bounded by its
+# LIMIT, and a busy machine must not turn a findable typo into "no results".
+TYPO_TIMEOUT_MS = 500
+# Typo matches are a fallback: the newest 200 of them are plenty to rank and page.
+TYPO_MAX_RESULTS = 200
 # The most results a search counts, ranks and pages ("more than 1,000 stories match").
 MAX_RESULTS = 1000
 SNIPPET_BEFORE = 80
@@ -337,8 +341,8 @@ class PostgreSQLResults(SearchResults):
       few thousand words, not on whole documents); its own stem and its closest words
       (``TYPO_ALTERNATIVES``, trigram similarity at least ``TYPO_MIN_SIMILARITY``) make a
       text-search query (``'pashinian' | 'pashinyan'``) run like the exact one, against
-      stories that are not exact matches, newest first, under a ``TYPO_TIMEOUT_MS`` limit.
-      ``ts_headline`` marks the word the story really has.
+      stories that are not exact matches, newest first (at most ``TYPO_MAX_RESULTS``), under
+      a ``TYPO_TIMEOUT_MS`` limit. ``ts_headline`` marks the word the story really has.
 
     Queries: the exact candidates; with typo terms and room, the lexicon, and the typo
     candidates when a word has a close spelling (inside a transaction or savepoint that
@@ -362,14 +366,18 @@ class PostgreSQLResults(SearchResults):
     def count(self) -> int:
         if self._count is None:
             found = self._find()
-            self.more = len(found) > MAX_RESULTS
-            self._count = min(len(found), MAX_RESULTS)
+            exact = sum(candidate.exact for candidate in found)
+            # Typo matches past TYPO_MAX_RESULTS count as "more" as well.
+            cap = min(MAX_RESULTS, exact + TYPO_MAX_RESULTS)
+            self.more = len(found) > cap
+            self._count = min(len(found), cap)
         return self._count
 
     def __getitem__(self, index):
         if not isinstance(index, slice):
             return self[index : index + 1][0]
-        ordered = sorted(self._find(), key=Candidate.key)[: self.count()]
+        # The newest MAX_RESULTS (exact matches before typo ones), best first.
+        ordered = sorted(self._find()[: self.count()], key=Candidate.key)
         chosen = ordered[index]
         if not chosen:
             return []
@@ -417,7 +425,8 @@ class PostgreSQLResults(SearchResults):
             if len(found) <= MAX_RESULTS and self.typo_terms:
                 self.typo_query = self._typo_query()
                 if self.typo_query is not None:
-                    found += self._typo_candidates(MAX_RESULTS + 1 - len(found))
+                    room = min(MAX_RESULTS - len(found), TYPO_MAX_RESULTS) + 1
+                    found += self._typo_candidates(room)
             self._candidates = found
         return self._candidates
 
@@ -433,8 +442,12 @@ class PostgreSQLResults(SearchResults):
     def _typo_query(self) -> SearchQuery | None:
         """The query for typo matches, or None when no word has a close spelling."""
         words = list(dict.fromkeys(w.lower() for term in self.typo_terms for w in term.split()))
+        # A short word of a phrase ("war") must be itself: too many words look like it.
+        long_words = [word for word in words if len(word) >= TYPO_MIN_WORD_LENGTH]
         with connections[self.stories.db].cursor() as cursor:
-            cursor.execute(LEXICON_SQL, [words, TYPO_MIN_SIMILARITY, TYPO_ALTERNATIVES, words])
+            cursor.execute(
+                LEXICON_SQL, [long_words, TYPO_MIN_SIMILARITY, TYPO_ALTERNATIVES, words]
+            )
             rows = cursor.fetchall()
         own: dict[str, set[str]] = {}
         close: dict[str, set[str]] = {}

@@ -368,6 +368,18 @@ def test_a_typo_finds_an_old_story_and_ranks_its_words(client):
 
 
 @postgresql_only
+def test_typo_matches_are_bounded_too(client, monkeypatch):
+    """Only the newest ``TYPO_MAX_RESULTS`` typo matches are ranked; the page says there
+    are more."""
+    monkeypatch.setattr(search, "TYPO_MAX_RESULTS", 2)
+    stories = [story_with("Ferry to Kirkenes.", ago=timedelta(days=n + 1)) for n in range(4)]
+    results = search.search_stories("Kirkenas")
+    assert results.count() == 2 and results.more
+    assert {story.pk for story in results[0:20]} == {story.pk for story in stories[:2]}
+    assert "More than 2 stories matching" in main(search_page(client, "Kirkenas"))
+
+
+@postgresql_only
 def test_typo_pages_also_run_a_fixed_number_of_queries(client):
     """With typo matching the query count is higher, but still not per result."""
     story_with("Report from Kirkenes.")
