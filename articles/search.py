@@ -51,6 +51,7 @@ from django.contrib.postgres.search import (
 from django.core.paginator import Paginator
 from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, transaction
 from django.db.models import (
+    BooleanField,
     Case,
     Exists,
     F,
@@ -62,6 +63,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Coalesce, Concat
 from django.shortcuts import render
 from django.utils.html import escape
@@ -89,6 +91,9 @@ TYPO_MAX_RESULTS = 200
 MAX_RESULTS = 1000
 SNIPPET_BEFORE = 80
 SNIPPET_AFTER = 200
+# Characters of a story's text given to ts_headline around the first likely match.
+SNIPPET_WINDOW = 800
+SIMPLE_WORD = re.compile(r"^\w+$")
 
 # Private-use characters that wire copy does not contain: ts_headline puts them around the
 # matches, the text is escaped, then they become <mark> and </mark>.
@@ -351,13 +356,14 @@ class PostgreSQLResults(SearchResults):
 
     def __init__(self, stories: QuerySet, query: str) -> None:
         super().__init__(stories)
-        wanted, self.negated = _split_websearch(query)
+        self.wanted, self.negated = _split_websearch(query)
+        self.typo_lexemes: set[str] = set()
         self.fts = SearchQuery(query, search_type="websearch", config=CONFIG)
         self.exact = Q(search_vector=self.fts)
         # A quoted phrase is matched word by word: every word, or a spelling close to it.
         self.typo_terms = list(
             dict.fromkeys(
-                term for term in wanted if len(term.replace(" ", "")) >= TYPO_MIN_WORD_LENGTH
+                term for term in self.wanted if len(term.replace(" ", "")) >= TYPO_MIN_WORD_LENGTH
             )
         )
         self.typo_query: SearchQuery | None = None
@@ -382,33 +388,15 @@ class PostgreSQLResults(SearchResults):
         if not chosen:
             return []
         exact_pks = [c.pk for c in chosen if c.exact]
-        headline = partial(
-            SearchHeadline,
-            "search_document",
-            config=CONFIG,
-            start_sel=START_SEL,
-            stop_sel=STOP_SEL,
-            max_words=35,
-            min_words=15,
-            max_fragments=2,
-            fragment_delimiter=" … ",
-        )
-        if self.typo_query is not None and len(exact_pks) < len(chosen):
-            snippet = Case(
-                When(pk__in=exact_pks, then=headline(self.fts)),
-                default=headline(self.typo_query),
-                output_field=TextField(),
-            )
-        else:
-            snippet = headline(self.fts)
-        # Through the public rule again: a story unpublished a moment ago drops out.
-        stories = (
-            self.stories.filter(pk__in=[c.pk for c in chosen])
-            .defer("search_vector", "search_document", "source_text")
-            .annotate(headline_text=snippet)
-            .order_by()
-        )
-        by_pk = {story.pk: story for story in stories}
+        by_pk = self._page_stories([c.pk for c in chosen], exact_pks, windowed=True)
+        # A window that held a word like the query's but no real match: the whole text.
+        again = [
+            pk
+            for pk, story in by_pk.items()
+            if story.in_window and START_SEL not in (story.headline_text or "")
+        ]
+        if again:
+            by_pk.update(self._page_stories(again, exact_pks, windowed=False))
         page = []
         for candidate in chosen:
             story = by_pk.get(candidate.pk)
@@ -418,6 +406,66 @@ class PostgreSQLResults(SearchResults):
                 story.snippet = marked_snippet(story.headline_text or "")
                 page.append(story)
         return page
+
+    def _page_stories(self, pks: list[int], exact_pks: list[int], *, windowed: bool) -> dict:
+        """The page's stories by id, each with ``headline_text`` from ``ts_headline``.
+
+        ``ts_headline`` parses all the text it is given, most of a results page's time. So,
+        ``windowed``, it gets only ``SNIPPET_WINDOW`` characters of the text around the
+        first word that begins like a query word (or a typo's stem), found by a regular
+        expression (``in_window``); the whole text when there is none, or before
+        PostgreSQL 15 (no ``regexp_instr``).
+        """
+        source = F("search_document")
+        in_window = Value(False)
+        prefixes = self._prefixes()
+        if windowed and prefixes and connections[self.stories.db].pg_version >= 150000:
+            pattern = r"\m(?:" + "|".join(prefixes) + ")"
+            position = "regexp_instr(search_document, %s, 1, 1, 0, 'i')"
+            source = RawSQL(
+                f"CASE WHEN {position} > 0 THEN substr(search_document, "
+                f"greatest(1, {position} - %s), %s) ELSE search_document END",
+                [pattern, pattern, SNIPPET_WINDOW // 4, SNIPPET_WINDOW],
+                output_field=TextField(),
+            )
+            in_window = RawSQL(f"{position} > 0", [pattern], output_field=BooleanField())
+        headline = partial(
+            SearchHeadline,
+            source,
+            config=CONFIG,
+            start_sel=START_SEL,
+            stop_sel=STOP_SEL,
+            max_words=35,
+            min_words=15,
+            max_fragments=2,
+            fragment_delimiter=" … ",
+        )
+        if self.typo_query is not None and len(exact_pks) < len(pks):
+            snippet = Case(
+                When(pk__in=exact_pks, then=headline(self.fts)),
+                default=headline(self.typo_query),
+                output_field=TextField(),
+            )
+        else:
+            snippet = headline(self.fts)
+        # Through the public rule again: a story unpublished a moment ago drops out.
+        stories = (
+            self.stories.filter(pk__in=pks)
+            .defer("search_vector", "search_document", "source_text")
+            .annotate(headline_text=snippet, in_window=in_window)
+            .order_by()
+        )
+        return {story.pk: story for story in stories}
+
+    def _prefixes(self) -> list[str]:
+        """The beginnings of the words that the snippets mark: each query word less its last
+        three letters (English stems mostly cut a suffix), and the typo query's stems."""
+        words = {word.lower() for term in self.wanted for word in WORD.findall(term)}
+        prefixes = {word if len(word) <= 3 else word[: max(3, len(word) - 3)] for word in words}
+        prefixes |= self.typo_lexemes
+        if not all(SIMPLE_WORD.match(prefix) for prefix in prefixes):
+            return []  # nothing but letters, digits and _ goes into the expression
+        return sorted(prefixes)
 
     def _find(self) -> list[Candidate]:
         if self._candidates is None:
@@ -459,6 +507,7 @@ class PostgreSQLResults(SearchResults):
             if not lexemes:
                 continue  # a stop word ("about"), or nothing like it in the archive
             any_close = any_close or bool(close.get(word, set()) - own.get(word, set()))
+            self.typo_lexemes |= lexemes
             groups.append("(" + " | ".join(_lexeme(lexeme) for lexeme in sorted(lexemes)) + ")")
         if not any_close:
             return None

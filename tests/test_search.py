@@ -368,6 +368,19 @@ def test_a_typo_finds_an_old_story_and_ranks_its_words(client):
 
 
 @postgresql_only
+def test_snippets_find_the_match_however_far_into_the_story():
+    """The snippet is cut from a window of the text around the first word that looks like
+    the query's; when that word is not a match ("Azerbaijani" for "Azerbaijan") the whole
+    text is used, so a match far into the story is still marked."""
+    filler = " ".join(["Nothing to see here."] * 80)
+    story_with(f"Azerbaijani officials spoke. {filler} Then Azerbaijan answered.")
+    story_with(f"{filler} At the end, Azerbaijan answered.")
+    snippets = [str(story.snippet) for story in search.search_stories("Azerbaijan")[0:20]]
+    assert len(snippets) == 2
+    assert all("<mark>Azerbaijan</mark> answered" in snippet for snippet in snippets)
+
+
+@postgresql_only
 def test_typo_matches_are_bounded_too(client, monkeypatch):
     """Only the newest ``TYPO_MAX_RESULTS`` typo matches are ranked; the page says there
     are more."""
