@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
+import random
+import re
+import time
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import reversion
@@ -18,12 +22,13 @@ from django.db import (
     DatabaseError,
     DataError,
     IntegrityError,
+    OperationalError,
     connection,
     connections,
     router,
     transaction,
 )
-from django.db.models import F, Prefetch, Q
+from django.db.models import BooleanField, ExpressionWrapper, F, Prefetch, Q
 from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.text import slugify
@@ -32,6 +37,8 @@ from taggit.models import Tag
 from articles import caching, search, wire
 from articles.forms import TAG_MAX_LENGTH
 from articles.models import Section, Story, TaggedStory, text_from_paragraphs
+
+logger = logging.getLogger(__name__)
 
 SLUG_MAX_LENGTH = 80
 
@@ -69,6 +76,8 @@ class Sidecar:
 class ImportResult:
     story: Story
     created: bool
+    search_missing: bool = False
+    """Imported before, but its search fields were never filled (see import_wire_batch)."""
 
 
 def sidecar_path(source: Path) -> Path:
@@ -124,6 +133,34 @@ def read_copy(path: Path) -> bytes:
 def parse_copy(data: str | bytes, *, today: date | None = None) -> wire.WireStory:
     """Parse wire copy with this site's wire time zone."""
     return wire.parse(data, wire_tz=settings.WIRE_TIME_ZONE, today=today or timezone.localdate())
+
+
+SEARCH_WORDS_LIMIT = 1_000_000
+"""Bytes of distinct words a story may have for the search index: PostgreSQL refuses a
+text-search vector whose words take more than 1,048,575 bytes ("string is too long for
+tsvector"). A long wire story has tens of kilobytes of them."""
+_WORD_RUN = re.compile(r"\w+")
+
+
+def check_searchable(parsed: wire.WireStory) -> None:
+    """Refuse copy with far more distinct words than the search index can hold.
+
+    An over-estimate of the words PostgreSQL would index (each distinct lower-cased
+    whitespace-separated chunk, and each run of letters and digits in it: a hyphenated
+    compound is indexed whole and in parts), computed only for copy large enough to reach
+    the limit (a third of it), so nothing for real stories. Raises :class:`wire.WireError`.
+    """
+    size = len(parsed.source_text.encode())
+    if 3 * size <= SEARCH_WORDS_LIMIT:
+        return
+    text = parsed.source_text.lower()
+    words = set(text.split()) | set(_WORD_RUN.findall(text))
+    total = sum(len(word.encode()) for word in words)
+    if total > SEARCH_WORDS_LIMIT:
+        raise wire.WireError(
+            f"too many distinct words to index for search ({total:,} bytes of them; "
+            f"a story has at most {SEARCH_WORDS_LIMIT:,})"
+        )
 
 
 def build_story(
@@ -182,11 +219,13 @@ def import_wire_copy(
 ) -> ImportResult:
     """Save wire copy as a story; the same copy imported again changes nothing.
 
-    Raises :class:`wire.WireError` for copy that cannot be parsed, before anything is
-    written. ``tags`` (from a sidecar or an editor) replace the parser's suggestions.
-    A published story takes the copy's timestamp, or now when the copy has none.
+    Raises :class:`wire.WireError` for copy that cannot be parsed (or indexed for search,
+    :func:`check_searchable`), before anything is written. ``tags`` (from a sidecar or an
+    editor) replace the parser's suggestions. A published story takes the copy's timestamp,
+    or now when the copy has none.
     """
     parsed = parse_copy(data, today=today)
+    check_searchable(parsed)
     (result,) = import_wire_batch([WireCopy(parsed, publish=publish, tags=tags)], user=user)
     if isinstance(result, Exception):
         raise result
@@ -205,6 +244,24 @@ class WireCopy:
 IMPORT_COMMENT = "Imported from wire copy"
 
 
+IMPORT_LOCK_KEY = 0x6E_65_77_73  # "news": pg_advisory_xact_lock's key for import batches
+"""Every import batch on PostgreSQL takes this transaction-level advisory lock first, so two
+imports running at once save their batches one after the other (each finding what the
+other committed) instead of inserting the same copy in two orders and deadlocking."""
+
+BATCH_ATTEMPTS = 4
+"""Tries of a batch that PostgreSQL rolled back for a deadlock or a serialization failure."""
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock_detected, serialization_failure
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Whether the database rolled this back for a deadlock or a serialization failure,
+    which the same work tried again can get past."""
+    return isinstance(exc, OperationalError) and (
+        getattr(exc.__cause__, "sqlstate", None) in RETRYABLE_SQLSTATES
+    )
+
+
 def import_wire_batch(
     copies: Sequence[WireCopy], *, user=None, invalidate: bool = True, refresh_search: bool = True
 ) -> list[ImportResult | DatabaseError]:
@@ -215,53 +272,101 @@ def import_wire_batch(
     the existing story; the stories, their sections, tags and story tags are inserted in
     bulk, each story gets its own revision (real ``reversion`` revisions and versions, as
     ``create_revision`` makes them), and the search fields are refreshed in one UPDATE after
-    commit. Stories are inserted in the order of their copy's checksum, so two imports
-    running at once take their locks in the same order (no deadlock); their ids follow it.
+    commit. Stories are inserted in the order of their copy's checksum; their ids follow it.
 
-    If the database refuses the batch (copy imported meanwhile by someone else, a value too
-    long to store), it is saved again one story at a time, each in its own savepoint: a
-    story the database refuses leaves nothing behind, and its result is the database's
-    error instead of an :class:`ImportResult`; the others go in. Any other exception rolls
-    back the whole batch and is raised. With ``invalidate``, cached pages are invalidated
-    once if anything was published; the import command does it once at its end instead.
+    On PostgreSQL the transaction first takes an advisory lock (:data:`IMPORT_LOCK_KEY`) and
+    only then looks for copy already imported: batches of imports running at once are saved
+    one after the other, and none inserts what another has just committed. A batch rolled
+    back for a deadlock or serialization failure anyway is tried again, up to
+    :data:`BATCH_ATTEMPTS` times, when this is the outermost transaction (inside a caller's
+    transaction the error is raised: only the caller can start again).
+
+    An already imported story whose search fields were never filled (an import stopped
+    before its search refresh) comes back with ``search_missing``: it is refreshed here with
+    the new ones, or by the caller without ``refresh_search``.
+
+    If the database refuses the batch (a value too long to store, say), it is saved again
+    one story at a time, in checksum order, each in its own savepoint: a story the database
+    refuses leaves nothing behind, and its result is the database's error instead of an
+    :class:`ImportResult`; the others go in. Any other exception rolls back the whole batch
+    and is raised. With ``invalidate``, cached pages are invalidated once if anything was
+    published (or repaired); the import command does it once at its end instead.
     Without ``refresh_search`` the caller refreshes the new stories' search fields itself.
     """
+    attempts = 1 if transaction.get_connection().in_atomic_block else BATCH_ATTEMPTS
+    for attempt in range(1, attempts + 1):
+        try:
+            return _import_wire_batch(
+                copies, user=user, invalidate=invalidate, refresh_search=refresh_search
+            )
+        except OperationalError as exc:
+            if attempt == attempts or not is_retryable(exc):
+                raise
+            logger.warning(
+                "Import batch of %d copies rolled back (%s); trying again (%d of %d)",
+                len(copies),
+                _first_line(exc),
+                attempt + 1,
+                attempts,
+            )
+            time.sleep(random.uniform(0, 0.05 * attempt))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _import_wire_batch(
+    copies: Sequence[WireCopy], *, user, invalidate: bool, refresh_search: bool
+) -> list[ImportResult | DatabaseError]:
     results: list[ImportResult | DatabaseError | None] = [None] * len(copies)
     checksums = [copy.parsed.checksum for copy in copies]
-    existing = {
-        story.source_checksum: story
-        for story in Story.objects.exclude(source_checksum="")
-        .filter(source_checksum__in=set(checksums))
-        .defer("source_text", "search_vector", "search_document")
-    }
-    first_of: dict[str, int] = {}
-    new: list[int] = []
-    for i, checksum in enumerate(checksums):
-        if checksum in existing:
-            results[i] = ImportResult(story=existing[checksum], created=False)
-        elif checksum not in first_of:
-            first_of[checksum] = i
-            new.append(i)
+    postgresql = connection.vendor == "postgresql"
+    with transaction.atomic():
+        if postgresql:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMPORT_LOCK_KEY])
+        stories = (
+            Story.objects.exclude(source_checksum="")
+            .filter(source_checksum__in=set(checksums))
+            .defer("source_text", "search_vector", "search_document")
+        )
+        if postgresql:
+            stories = stories.annotate(
+                search_missing=ExpressionWrapper(
+                    Q(search_vector__isnull=True), output_field=BooleanField()
+                )
+            )
+        existing = {story.source_checksum: story for story in stories}
+        first_of: dict[str, int] = {}
+        new: list[int] = []
+        repaired: list[Story] = []
+        for i, checksum in enumerate(checksums):
+            if checksum in existing:
+                story = existing[checksum]
+                missing = getattr(story, "search_missing", False)
+                results[i] = ImportResult(story=story, created=False, search_missing=missing)
+                if missing and story not in repaired:
+                    repaired.append(story)
+            elif checksum not in first_of:
+                first_of[checksum] = i
+                new.append(i)
 
-    created: list[Story] = []
-    if new:
-        with transaction.atomic():
+        if new:
             try:
                 with transaction.atomic():
-                    stories = _save_new_stories([copies[i] for i in new], user=user)
-                for i, story in zip(new, stories, strict=True):
+                    saved = _save_new_stories([copies[i] for i in new], user=user)
+                for i, story in zip(new, saved, strict=True):
                     results[i] = ImportResult(story=story, created=True)
             except (IntegrityError, DataError):
-                # Which one? Each on its own, so only the refused ones are left out.
-                for i in new:
+                # Which one? Each on its own, so only the refused ones are left out; in
+                # checksum order, the order the batch insert takes its locks in.
+                for i in sorted(new, key=lambda i: checksums[i]):
                     results[i] = _save_one(copies[i], user=user)
-            created = [
-                r.story for i in new if isinstance(r := results[i], ImportResult) and r.created
-            ]
-            if refresh_search:
-                search.refresh_on_commit([story.pk for story in created])
-            if invalidate and any(story.status == Story.Status.PUBLISHED for story in created):
-                caching.invalidate_on_commit()
+        created = [r.story for i in new if isinstance(r := results[i], ImportResult) and r.created]
+        if refresh_search:
+            refresh_search_on_commit([story.pk for story in [*created, *repaired]])
+        if invalidate and any(
+            story.status == Story.Status.PUBLISHED for story in [*created, *repaired]
+        ):
+            caching.invalidate_on_commit()
     for i, checksum in enumerate(checksums):
         if results[i] is None:  # the same copy earlier in this batch
             first = results[first_of[checksum]]
@@ -273,12 +378,57 @@ def import_wire_batch(
     return results
 
 
+def refresh_search_on_commit(pks: Sequence[int]) -> None:
+    """:func:`refresh_search` for these stories once the transaction commits (a named
+    function: Django's robust ``on_commit`` logs a failure by the callback's
+    ``__qualname__``, which a ``functools.partial`` does not have)."""
+    pks = [pk for pk in pks if pk is not None]
+    if not pks or not search.is_postgresql():
+        return
+
+    def refresh_imported_stories() -> None:
+        refresh_search(pks)
+
+    transaction.on_commit(refresh_imported_stories, robust=True)
+
+
+def refresh_search(pks: Sequence[int]) -> list[tuple[int, str]]:
+    """Refresh the search fields of these stories: all at once, and if that fails, one by
+    one, so that one story the database cannot index (a text-search vector past
+    PostgreSQL's 1 MB, say) does not leave the others unsearchable. Each failure is logged
+    on one line; returns ``(story id, reason)`` for each story still not refreshed."""
+    try:
+        with transaction.atomic():
+            search.refresh_stories(pks)
+        return []
+    except Exception as exc:
+        if len(pks) == 1:
+            failures = [(pks[0], _first_line(exc))]
+        else:
+            failures = []
+            for pk in sorted(pks):
+                try:
+                    with transaction.atomic():
+                        search.refresh_stories([pk])
+                except Exception as error:
+                    failures.append((pk, _first_line(error)))
+    for pk, reason in failures:
+        logger.error("The search fields of story %s could not be refreshed: %s", pk, reason)
+    return failures
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
 def _save_one(copy: WireCopy, *, user) -> ImportResult | DatabaseError:
     try:
         with transaction.atomic():
             (story,) = _save_new_stories([copy], user=user)
     except IntegrityError as exc:
-        # Someone else imported the same copy between our check and our insert.
+        # Not copy imported meanwhile (the advisory lock rules that out on PostgreSQL), but
+        # to be sure: the story already there is the result.
         existing = Story.objects.filter(source_checksum=copy.parsed.checksum).first()
         if existing is None:
             return exc
@@ -293,10 +443,13 @@ def _save_new_stories(copies: Sequence[WireCopy], *, user) -> list[Story]:
     now = timezone.now()
     stories, sections = [], []
     for copy in copies:
+        # In UTC, as the story reads back from the database: its revision (serialised from
+        # this instance) then says "...Z" as create_revision's do, not the wire's offset.
+        published_at = (copy.parsed.published_at or now).astimezone(UTC) if copy.publish else None
         story, story_sections = build_story(
             copy.parsed,
             status=Story.Status.PUBLISHED if copy.publish else Story.Status.DRAFT,
-            published_at=(copy.parsed.published_at or now) if copy.publish else None,
+            published_at=published_at,
         )
         stories.append(story)
         sections.append(story_sections)
