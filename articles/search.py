@@ -49,7 +49,13 @@ from django.contrib.postgres.search import (
     SearchVector,
 )
 from django.core.paginator import Paginator
-from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, transaction
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    DatabaseError,
+    OperationalError,
+    connections,
+    transaction,
+)
 from django.db.models import (
     BooleanField,
     Case,
@@ -191,12 +197,32 @@ def fill_words_sql(*, all_stories: bool = False) -> str:
         f"INSERT INTO {SearchWord._meta.db_table} (word) "
         "SELECT DISTINCT w.lexeme FROM articles_story s, unnest(s.search_vector) AS w "
         f"WHERE {where}length(w.lexeme) >= 3 AND w.lexeme ~ '[[:alpha:]]' "
-        "ON CONFLICT DO NOTHING"
+        # In one order, so two refreshes at once cannot lock each other's new words.
+        "ORDER BY 1 ON CONFLICT DO NOTHING"
     )
 
 
-def refresh_all(*, using: str = DEFAULT_DB_ALIAS, batch_size: int = REFRESH_BATCH) -> int:
-    """Recompute the search fields of every story (``manage.py rebuild_search``, ``demo``)."""
+def refresh_all(
+    *,
+    using: str = DEFAULT_DB_ALIAS,
+    batch_size: int = REFRESH_BATCH,
+    failed: list[tuple[int, str]] | None = None,
+) -> int:
+    """Recompute the search fields of every story (``manage.py rebuild_search``, ``demo``).
+
+    A story that cannot be indexed is added to ``failed`` as (id, reason) and the others
+    are refreshed; without a ``failed`` list, the first such story raises at the end.
+    """
+    collect = failed is not None
+    failed = failed if collect else []
+    updated = _refresh_all(using=using, batch_size=batch_size, failed=failed)
+    if failed and not collect:
+        pk, reason = failed[0]
+        raise DatabaseError(f"story {pk} could not be indexed: {reason}")
+    return updated
+
+
+def _refresh_all(*, using: str, batch_size: int, failed: list[tuple[int, str]]) -> int:
     if not is_postgresql(using):
         return 0
     # Words no story has any longer go; each batch below puts back those still in use.
@@ -211,7 +237,19 @@ def refresh_all(*, using: str = DEFAULT_DB_ALIAS, batch_size: int = REFRESH_BATC
         )
         if not batch:
             return updated
-        updated += refresh_stories(batch, using=using)
+        try:
+            with transaction.atomic(using=using):
+                updated += refresh_stories(batch, using=using)
+        except DatabaseError:
+            # One story PostgreSQL cannot index (a vector over its 1 MB limit) must not
+            # leave the rest of its batch unsearchable: one by one, and say which.
+            for pk in batch:
+                try:
+                    with transaction.atomic(using=using):
+                        updated += refresh_stories([pk], using=using)
+                except DatabaseError as error:
+                    first_line = str(error).splitlines()[0] if str(error) else repr(error)
+                    failed.append((pk, first_line))
         last_pk = batch[-1]
 
 
@@ -225,7 +263,11 @@ def refresh_on_commit(pks: Iterable[int], *, using: str = DEFAULT_DB_ALIAS) -> N
     """
     pks = [pk for pk in pks if pk is not None]
     if pks and is_postgresql(using):
-        transaction.on_commit(partial(refresh_stories, pks, using=using), using=using, robust=True)
+
+        def refresh_search_fields():  # a named function: robust on_commit logs its name
+            refresh_stories(pks, using=using)
+
+        transaction.on_commit(refresh_search_fields, using=using, robust=True)
 
 
 # Reading the query --------------------------------------------------------------------------

@@ -4,7 +4,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -280,6 +280,23 @@ def test_rebuild_search_command(demo_story, capsys):
     else:
         assert "Nothing to rebuild" in out
     assert headlines("Pashinyan") == [demo_story.headline]
+
+
+@postgresql_only
+def test_rebuild_search_indexes_the_rest_when_one_story_cannot_be(capsys):
+    """A story beyond PostgreSQL's 1 MB vector limit is named on one line; every other
+    story of its batch is rebuilt, and the command exits with an error."""
+    from tests.test_import_batch import too_many_words
+
+    good = [make_story(headline=f"Quokka census {n}") for n in range(3)]
+    huge = make_story(headline="Unindexable", sections=[("", [too_many_words()])])
+    Story.objects.update(search_vector=None, search_document="")
+    with pytest.raises(CommandError, match="1 stories could not be indexed; the rest were"):
+        call_command("rebuild_search")
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"Story {huge.pk} could not be indexed for search: string is too long")
+    assert "\n" not in err
+    assert sorted(headlines("Quokka")) == sorted(story.headline for story in good)
 
 
 # PostgreSQL: ranking, syntax, typos and keeping the vector fresh ----------------------------

@@ -39,10 +39,15 @@ class Command(BaseCommand):
                     "reads the stories directly."
                 )
             return
+        failed = []
         try:
-            count = search.refresh_all(using=database, batch_size=batch_size)
+            count = search.refresh_all(using=database, batch_size=batch_size, failed=failed)
         except DatabaseError as exc:
             raise CommandError(f"Could not rebuild the search fields: {exc}") from None
         if verbosity >= 1:
             noun = "story" if count == 1 else "stories"
             self.stdout.write(self.style.SUCCESS(f"Rebuilt the search fields of {count} {noun}."))
+        for pk, reason in failed:
+            self.stderr.write(f"Story {pk} could not be indexed for search: {reason}")
+        if failed:
+            raise CommandError(f"{len(failed)} stories could not be indexed; the rest were.")
