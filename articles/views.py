@@ -101,17 +101,15 @@ def tag_detail(request, slug: str):
     The tag rows carry a copy of their story's publication time (``TaggedStory``), so the
     page walks the index ``(tag, story_published_at, story)`` from the cursor and joins
     just the stories it shows, however large the archive and however rare or old the tag.
-    The public rule still applies to the stories themselves, and the copy must equal the
-    story's time: a copy that ever went stale would leave a story out, never let one in.
+    The public rule still applies to the stories themselves, so a copy that ever went stale
+    could misplace a story in the list, never let a draft in. (The copy is not also required
+    to equal the story's time in the query: that condition made PostgreSQL expect one row,
+    read all of the tag's stories and sort them, 6 ms at 100,000 stories instead of 0.3.)
     """
     tag = get_object_or_404(Tag, slug=slug)
     stories = (
         Story.objects.published()
-        .filter(
-            taggedstory__tag=tag,
-            taggedstory__story_published_at=F("published_at"),
-            taggedstory__story_published_at__lte=timezone.now(),
-        )
+        .filter(taggedstory__tag=tag, taggedstory__story_published_at__lte=timezone.now())
         # The same tag row as the filter (annotations reuse its join).
         .alias(
             tag_time=F("taggedstory__story_published_at"),
