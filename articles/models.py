@@ -370,26 +370,19 @@ TAG_TRIGGERS = {
         """,
     ],
     "sqlite": [
-        f"""
-        CREATE TRIGGER IF NOT EXISTS articles_taggedstory_copy_time_insert
-        AFTER INSERT ON articles_taggedstory
+        *(
+            f"""
+        CREATE TRIGGER IF NOT EXISTS articles_taggedstory_copy_time_{event.lower()}
+        AFTER {event} ON articles_taggedstory
         BEGIN
             UPDATE articles_taggedstory SET story_published_at = (
                 SELECT {STORY_TIME}
                 FROM articles_story s WHERE s.id = NEW.content_object_id
             ) WHERE id = NEW.id;
         END
-        """,
-        f"""
-        CREATE TRIGGER IF NOT EXISTS articles_taggedstory_copy_time_update
-        AFTER UPDATE ON articles_taggedstory
-        BEGIN
-            UPDATE articles_taggedstory SET story_published_at = (
-                SELECT {STORY_TIME}
-                FROM articles_story s WHERE s.id = NEW.content_object_id
-            ) WHERE id = NEW.id;
-        END
-        """,
+        """
+            for event in ("INSERT", "UPDATE")
+        ),
         f"""
         CREATE TRIGGER IF NOT EXISTS articles_story_copy_time_insert
         AFTER INSERT ON articles_story

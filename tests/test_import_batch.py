@@ -86,17 +86,22 @@ def test_the_same_copy_twice_in_a_batch_or_again_later_is_one_story():
     assert Revision.objects.count() == 2
 
 
-def test_a_story_the_database_refuses_leaves_nothing_and_the_others_go_in(monkeypatch):
-    """A refused story in the middle of a batch rolls back only itself."""
+def refuse_tag(monkeypatch, poison: str) -> None:
+    """The database refuses any story tagged ``poison``, as it would a value too long."""
     real = services.tags_named
 
-    def refuse_poison(names):
+    def refuse(names):
         names = list(names)
-        if "Poison" in names:
+        if poison in names:
             raise DataError("value too long for type character varying(100)\nDETAIL: …")
         return real(names)
 
-    monkeypatch.setattr(services, "tags_named", refuse_poison)
+    monkeypatch.setattr(services, "tags_named", refuse)
+
+
+def test_a_story_the_database_refuses_leaves_nothing_and_the_others_go_in(monkeypatch):
+    """A refused story in the middle of a batch rolls back only itself."""
+    refuse_tag(monkeypatch, "Poison")
     copies = [wire_copy(1), wire_copy(2, tags=("Poison",)), wire_copy(3)]
     results = services.import_wire_batch(copies)
     assert [r.created for r in (results[0], results[2])] == [True, True]
@@ -119,15 +124,7 @@ def test_the_command_reports_a_refused_story_and_imports_the_rest(tmp_path, caps
     """A file the database refuses is one line on stderr and exit 1; the rest go in."""
     paths = write_files(tmp_path, 3)
     paths[1].with_suffix(".toml").write_text('tags = ["Poison"]\n')
-    real = services.tags_named
-
-    def refuse_poison(names):
-        names = list(names)
-        if "Poison" in names:
-            raise DataError("value too long for type character varying(100)")
-        return real(names)
-
-    monkeypatch.setattr(services, "tags_named", refuse_poison)
+    refuse_tag(monkeypatch, "Poison")
     with pytest.raises(CommandError, match="1 of 3 files could not be imported"):
         call_command("import_wire", *paths)
     out, err = capsys.readouterr()
