@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import reversion
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
@@ -15,33 +17,42 @@ from articles.wire import Dateline
 
 
 class StoryQuerySet(models.QuerySet):
-    def published(self) -> StoryQuerySet:
+    def published(self, at: datetime | None = None) -> StoryQuerySet:
         """What readers may see: published, with a publication time that has come.
 
         The one rule for "public": every public page, feed, sitemap, search and API reads
         through it. A published story with a future ``published_at`` is scheduled; it
-        appears by itself when the time comes.
+        appears by itself when the time comes. ``at`` is the moment that counts as now
+        (``timezone.now()`` unless given): a query built once and run many times passes it
+        as a parameter (``articles/story_page.py``).
         """
-        return self.filter(status=Story.Status.PUBLISHED, published_at__lte=timezone.now())
+        return self.filter(
+            status=Story.Status.PUBLISHED,
+            published_at__lte=timezone.now() if at is None else at,
+        )
 
-    def related_to(self, story: Story, *, limit: int = 4, candidates: int = 50) -> StoryQuerySet:
+    def related_to(self, story, *, limit: int = 4, candidates: int = 50) -> StoryQuerySet:
         """Stories sharing the most tags with ``story``, newest first among equals.
 
         The candidates are counted in the tag table alone (its tag index, no join with
         stories), then only the best few are read: the cost follows the size of the tags,
-        not of the archive.
+        not of the archive. ``story`` is a story, or ``OuterRef("pk")`` for the story of an
+        enclosing query (the story page's one query).
         """
-        tag_ids = [tag.pk for tag in story.tags.all()]
-        shared_tags = TaggedStory.objects.filter(tag_id__in=tag_ids)
+        story_id = story.pk if isinstance(story, Story) else story
+        tag_ids = TaggedStory.objects.filter(content_object_id=_deeper(story_id, 2))
+        shared_tags = TaggedStory.objects.filter(tag_id__in=tag_ids.values("tag_id"))
         best = (
-            shared_tags.exclude(content_object_id=story.pk)
+            shared_tags.exclude(content_object_id=_deeper(story_id, 1))
             .values("content_object_id")
             .annotate(shared=models.Count("pk"))
             .order_by("-shared", "-content_object_id")
             .values("content_object_id")[:candidates]
         )
         shared = (
-            shared_tags.filter(content_object_id=models.OuterRef("pk"))
+            TaggedStory.objects.filter(
+                tag_id__in=tag_ids.values("tag_id"), content_object_id=models.OuterRef("pk")
+            )
             .values("content_object_id")
             .annotate(shared=models.Count("pk"))
             .values("shared")
@@ -51,6 +62,14 @@ class StoryQuerySet(models.QuerySet):
             .annotate(shared=models.Subquery(shared))
             .order_by("-shared", "-published_at", "-pk")[:limit]
         )
+
+
+def _deeper(value, levels: int):
+    """``value`` as seen from ``levels`` subqueries further in: an ``OuterRef`` reaches out
+    one level per subquery, anything else is a plain value."""
+    for _ in range(levels if isinstance(value, models.OuterRef) else 0):
+        value = models.OuterRef(value)
+    return value
 
 
 class StoryManager(models.Manager.from_queryset(StoryQuerySet)):

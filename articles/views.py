@@ -12,16 +12,14 @@ from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from taggit.models import Tag
 
-from articles import caching, structured_data
+from articles import caching, story_page, structured_data
 from articles.models import Story
 from articles.pagination import BadCursor, keyset_page
+from articles.story_page import UNSHOWN_FIELDS
 
 STORIES_PER_PAGE = 20
-RELATED_STORIES = 4
 # Saves within a few minutes of publication are not worth an "Updated" line.
 EDIT_GRACE = timedelta(minutes=5)
-# Kept for the desk and for search, never shown to readers: not read for a story page.
-UNSHOWN_FIELDS = ("source_text", "search_vector", "search_document")
 
 
 def _page(request, stories, **options):
@@ -53,12 +51,10 @@ def story_detail(request, year: int, month: int, day: int, slug: str):
         day_published = date(year, month, day)
     except ValueError:
         raise Http404("No such date.") from None
-    story = get_object_or_404(
-        Story.objects.published().defer(*UNSHOWN_FIELDS).prefetch_related("sections", "tags"),
-        slug=slug,
-        published_at__date=day_published,
-    )
-    return _render_story(request, story)
+    page = story_page.load(slug, day_published)
+    if page is None:
+        raise Http404("No such story.")
+    return _render_story(request, page.story, related=page.related, latest_news=page.latest)
 
 
 def story_preview(request, pk: int):
@@ -71,20 +67,23 @@ def story_preview(request, pk: int):
     if not (user.is_active and user.is_staff and user.has_perm("articles.view_story")):
         raise Http404("No such story.")
     story = get_object_or_404(Story.objects.prefetch_related("sections", "tags"), pk=pk)
-    response = _render_story(request, story, preview=True)
+    related = Story.objects.published().related_to(story, limit=story_page.RELATED_STORIES)
+    related = related.only("headline", "slug", "published_at")
+    response = _render_story(request, story, related=related, preview=True)
     patch_cache_control(response, private=True, no_store=True)
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
 
-def _render_story(request, story: Story, *, preview: bool = False):
-    related = Story.objects.published().related_to(story, limit=RELATED_STORIES)
-    related = related.only("headline", "slug", "published_at")
+def _render_story(request, story: Story, *, related, latest_news=None, preview: bool = False):
+    """The story page. ``latest_news`` is the sidebar's list when the view has it already;
+    otherwise the template reads it."""
     edited = story.published_at and story.updated_at - story.published_at > EDIT_GRACE
     context = {
         "story": story,
         "updated_at": story.updated_at if edited else None,
         "related": related,
+        "latest_news": latest_news,
         "preview": preview,
         "description": structured_data.description(story),
         "canonical": request.build_absolute_uri(story.get_absolute_url())

@@ -14,6 +14,7 @@ Environment variables:
     SECURE_SSL_REDIRECT, SECURE_HSTS_SECONDS, SECURE_HSTS_INCLUDE_SUBDOMAINS,
     SECURE_HSTS_PRELOAD  production defaults: on, one year, on, on
     DATABASE_URL     e.g. postgres://user@host:5432/newsroom (default: SQLite file)
+    DATABASE_PREPARED_STATEMENTS  "false" behind a pooler that cannot keep them (default true)
     TIME_ZONE        the newsroom's time zone, used in story URLs (default UTC)
     WIRE_TIME_ZONE   the time zone of agency timestamp lines (default Asia/Dhaka, BSS's)
     REDIS_URL        e.g. redis://127.0.0.1:6379/0: the cache shared by all app servers
@@ -133,6 +134,13 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Prepared statements, for the queries that ask for them: the story page's, planned
+    # once per connection (articles/prepared.py). Django's own queries are never prepared.
+    # Behind a pooler in transaction mode that cannot keep them (PgBouncer before 1.21),
+    # set DATABASE_PREPARED_STATEMENTS=false.
+    if env_bool("DATABASE_PREPARED_STATEMENTS", True):
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # One cache shared by every app server when REDIS_URL is set; per process otherwise.
