@@ -18,8 +18,12 @@ def plain_static_storage(settings):
 
 
 @pytest.fixture(autouse=True)
-def empty_cache():
-    """Each test starts with nothing cached: pages from one test never serve another."""
+def empty_cache(monkeypatch):
+    """Each test starts with nothing cached: pages from one test never serve another. Nor
+    does a test that made the cache fail leave the page cache resting for the next."""
+    from articles import caching
+
+    monkeypatch.setattr(caching, "_rest_until", 0.0)
     cache.clear()
     yield
     cache.clear()
