@@ -134,13 +134,14 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Prepared statements, for the queries that ask for them: the story page's, planned
-    # once per connection (articles/prepared.py). Django's own queries are never prepared.
-    # Behind a pooler in transaction mode that cannot keep them (PgBouncer before 1.21),
-    # set DATABASE_PREPARED_STATEMENTS=false.
-    if env_bool("DATABASE_PREPARED_STATEMENTS", True):
-        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
+# Prepared statements, for the queries that ask for them: the story page's, planned once
+# per connection (articles/prepared.py). Django's own queries are never prepared. Behind a
+# pooler in transaction mode that cannot keep them (PgBouncer before 1.21), set
+# DATABASE_PREPARED_STATEMENTS=false.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+    "DATABASE_PREPARED_STATEMENTS", True
+):
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # One cache shared by every app server when REDIS_URL is set; per process otherwise.
