@@ -14,7 +14,7 @@ from articles.models import Story
 DESCRIPTION_CHARS = 160
 
 # In a <script> element, these would end the element or start markup.
-_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
+_SCRIPT_ESCAPES = (("<", "\\u003C"), (">", "\\u003E"), ("&", "\\u0026"))
 
 
 def iso_seconds(value) -> str:
@@ -34,7 +34,7 @@ def description(story: Story) -> str:
 def news_article(story: Story, request) -> dict:
     """The schema.org NewsArticle for a published story (sections and tags prefetched)."""
     url = request.build_absolute_uri(story.get_absolute_url())
-    words = sum(len(p.split()) for s in story.sections.all() for p in s.paragraphs)
+    words = sum(len(section.body.split()) for section in story.sections.all())
     data = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
@@ -65,4 +65,6 @@ def news_article(story: Story, request) -> dict:
 def news_article_json(story: Story, request) -> SafeString:
     """The NewsArticle as JSON that is safe inside ``<script type="application/ld+json">``."""
     text = json.dumps(news_article(story, request), ensure_ascii=False, indent=2)
-    return mark_safe(text.translate(_SCRIPT_ESCAPES))
+    for character, escape in _SCRIPT_ESCAPES:
+        text = text.replace(character, escape)
+    return mark_safe(text)
