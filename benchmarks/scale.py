@@ -14,7 +14,8 @@ script, pinned to core 1, then asks for each page over one keep-alive connection
 (``http.client``): a few warm-up requests, then ``--requests`` timed ones, one after the
 other, and reports p50 and p95 in milliseconds, and how many stories each page listed.
 
-Pages: the home page; a tag page (``/tags/topic-0001/``, about 1% of the stories); a place
+Pages: the home page; a story page (the story in the middle of the home list, with its
+related stories); a tag page (``/tags/topic-0001/``, about 1% of the stories); a place
 page (``/places/baku/``, about 1/30); a deep page of the home list, from the cursor of the
 story at 90% of the list (``articles.pagination.cursor_for``, as the "Older stories" link
 makes it); search for a common word (``Azerbaijan``, in most stories) and for a misspelt name
@@ -45,7 +46,7 @@ from benchlib import CLIENT_CORE, HOST, ROOT, Server, log
 sys.path.insert(0, str(ROOT))
 from articles.pagination import cursor_for
 
-PAGES = ["home", "tag", "place", "deep home", "search common", "search typo"]
+PAGES = ["home", "story", "tag", "place", "deep home", "search common", "search typo"]
 FIXED_PATHS = {
     "home": "/",
     "tag": "/tags/topic-0001/",
@@ -71,6 +72,18 @@ def deep_cursor(db_url: str, fraction: float = 0.9) -> tuple[str, int]:
             [position],
         ).fetchone()
     return cursor_for(SimpleNamespace(pk=pk, published_at=published_at)), position
+
+
+def middle_story(db_url: str) -> str:
+    """The address of the story in the middle of the home list (the server runs in UTC)."""
+    with psycopg.connect(db_url) as conn:
+        slug, published_at = conn.execute(
+            "SELECT slug, published_at AT TIME ZONE 'UTC' FROM articles_story "
+            "WHERE status = 'published' AND published_at <= now() "
+            "ORDER BY published_at DESC, id DESC "
+            "OFFSET (SELECT count(*) / 2 FROM articles_story) LIMIT 1"
+        ).fetchone()
+    return f"/{published_at:%Y/%m/%d}/{slug}/"
 
 
 def measure(port: int, path: str, *, warmup: int, count: int) -> tuple[list[float], bytes]:
@@ -137,6 +150,7 @@ def run_size(size: int, args, tmp: Path) -> dict[str, dict]:
         cursor, position = deep_cursor(db_url)
         paths = dict(FIXED_PATHS)
         paths["deep home"] = f"/?before={cursor}"
+        paths["story"] = middle_story(db_url)
         server = Server(env, tmp / f"scale-{size}.log").start()
         os.sched_setaffinity(0, {CLIENT_CORE})  # this process is the client
         results = {}
