@@ -1,18 +1,13 @@
-"""Template pieces shared by every public page."""
+"""Template filters for the Django templates: the admin's wire desk and the news sitemap.
+
+The readers' pages are Jinja2 templates; their filters and globals are in newsroom/jinja2.py.
+"""
 
 from django import template
 
-from articles.models import Story
 from articles.structured_data import iso_seconds
 
 register = template.Library()
-
-
-@register.inclusion_tag("includes/latest_news.html")
-def latest_news(count: int = 5):
-    """The newest published stories, for the sidebar every page carries."""
-    stories = Story.objects.published().only("headline", "slug", "published_at")[:count]
-    return {"stories": stories}
 
 
 @register.filter
