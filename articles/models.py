@@ -7,12 +7,12 @@ from datetime import datetime
 import reversion
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from taggit.managers import TaggableManager
 from taggit.models import TaggedItemBase
 
+from articles.links import link
 from articles.wire import Dateline
 
 
@@ -183,15 +183,7 @@ class Story(models.Model):
         if self.published_at is None:
             return ""
         local = timezone.localtime(self.published_at)
-        return reverse(
-            "articles:story",
-            kwargs={
-                "year": local.year,
-                "month": local.month,
-                "day": local.day,
-                "slug": self.slug,
-            },
-        )
+        return link("articles:story", local.year, local.month, local.day, self.slug)
 
     def natural_key(self) -> tuple[str]:
         """Stories from wire copy are known by their copy, so fixtures need no ids."""
