@@ -14,11 +14,11 @@ import html
 from django.template.defaultfilters import date as django_date
 from django.template.defaultfilters import floatformat
 from django.templatetags.static import static
-from django.urls import reverse
 from django.utils.timezone import template_localtime
 from jinja2 import Environment, pass_eval_context
 from markupsafe import Markup
 
+from articles.links import link
 from articles.models import Story
 from articles.templatetags.newsroom import isotime
 
@@ -30,7 +30,8 @@ def environment(**options) -> Environment:
         finalize=escape_like_django,
         **options,
     )
-    env.globals.update(static=static, url=url, fetch_latest_news=fetch_latest_news)
+    # url("articles:tag", tag.slug): Django's {% url %}, each address reversed once.
+    env.globals.update(static=static, url=link, fetch_latest_news=fetch_latest_news)
     env.filters.update(date=date, isotime=isotime, floatformat=floatformat)
     return env
 
@@ -47,11 +48,6 @@ def escape_like_django(eval_ctx, value):
     if not eval_ctx.autoescape or hasattr(value, "__html__"):
         return value
     return Markup(html.escape(str(value)))
-
-
-def url(viewname: str, *args, **kwargs) -> str:
-    """``url("articles:tag", tag.slug)``: Django's ``{% url %}``."""
-    return reverse(viewname, args=args or None, kwargs=kwargs or None)
 
 
 def date(value, format_string: str | None = None) -> str:
