@@ -10,6 +10,10 @@ class ArticlesConfig(AppConfig):
         import reversion
         from taggit.models import Tag
 
+        from articles import connections
+
+        connections.install()
+
         # Story revisions follow their tags, so a restored revision can bring a tag back.
         if not reversion.is_registered(Tag):
             reversion.register(Tag)
