@@ -31,15 +31,19 @@ def description(story: Story) -> str:
     return Truncator(" ".join(text.split())).chars(DESCRIPTION_CHARS)
 
 
-def news_article(story: Story, request) -> dict:
-    """The schema.org NewsArticle for a published story (sections and tags prefetched)."""
-    url = request.build_absolute_uri(story.get_absolute_url())
+def news_article(story: Story, request, *, url: str = "", summary: str = "") -> dict:
+    """The schema.org NewsArticle for a published story (sections and tags prefetched).
+
+    ``url`` and ``summary`` are the page's canonical address and description, when the
+    caller has them already.
+    """
+    url = url or request.build_absolute_uri(story.get_absolute_url())
     words = sum(len(section.body.split()) for section in story.sections.all())
     data = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
         "headline": story.headline,
-        "description": description(story),
+        "description": summary or description(story),
         "url": url,
         "mainEntityOfPage": {"@type": "WebPage", "@id": url},
         "datePublished": iso_seconds(story.published_at),
@@ -62,9 +66,9 @@ def news_article(story: Story, request) -> dict:
     return data
 
 
-def news_article_json(story: Story, request) -> SafeString:
+def news_article_json(story: Story, request, **known) -> SafeString:
     """The NewsArticle as JSON that is safe inside ``<script type="application/ld+json">``."""
-    text = json.dumps(news_article(story, request), ensure_ascii=False, indent=2)
+    text = json.dumps(news_article(story, request, **known), ensure_ascii=False, indent=2)
     for character, escape in _SCRIPT_ESCAPES:
         text = text.replace(character, escape)
     return mark_safe(text)

@@ -79,17 +79,21 @@ def _render_story(request, story: Story, *, related, latest_news=None, preview: 
     """The story page. ``latest_news`` is the sidebar's list when the view has it already;
     otherwise the template reads it."""
     edited = story.published_at and story.updated_at - story.published_at > EDIT_GRACE
+    summary = structured_data.description(story)
+    canonical = None
+    if story.published_at:
+        canonical = request.build_absolute_uri(story.get_absolute_url())
     context = {
         "story": story,
         "updated_at": story.updated_at if edited else None,
         "related": related,
         "latest_news": latest_news,
         "preview": preview,
-        "description": structured_data.description(story),
-        "canonical": request.build_absolute_uri(story.get_absolute_url())
-        if story.published_at
-        else None,
-        "json_ld": structured_data.news_article_json(story, request) if not preview else None,
+        "description": summary,
+        "canonical": canonical,
+        "json_ld": None
+        if preview
+        else structured_data.news_article_json(story, request, url=canonical, summary=summary),
     }
     return render(request, "articles/story_detail.html", context)
 
