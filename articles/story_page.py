@@ -26,6 +26,8 @@ LATEST_STORIES = 5
 # Kept for the desk and for search, never shown to readers: not read for a story page.
 UNSHOWN_FIELDS = ("source_text", "search_vector", "search_document")
 _LISTED = ("id", "headline", "slug", "published_at")
+_SECTION_FIELDS = ("id", "story_id", "position", "subheading", "body")
+_TAG_FIELDS = ("id", "name", "slug")
 
 
 @dataclass
@@ -67,11 +69,17 @@ def load(slug: str, day: date) -> StoryPage | None:
     if story is None:
         return None
     sections = [
-        Section(id=row["id"], story=story, **_pick(row, "position", "subheading", "body"))
+        Section.from_db(
+            "default",
+            _SECTION_FIELDS,
+            (row["id"], story.pk, row["position"], row["subheading"], row["body"]),
+        )
         for row in JSONList.load(story.section_rows, sort_key=lambda row: row["position"])
     ]
+    for section in sections:
+        Section.story.field.set_cached_value(section, story)
     tags = [
-        Tag(id=row["tag_pk"], name=row["name"], slug=row["tag_slug"])
+        Tag.from_db("default", _TAG_FIELDS, (row["tag_pk"], row["name"], row["tag_slug"]))
         for row in JSONList.load(story.tag_rows, sort_key=lambda row: row["row"])
     ]
     _set_prefetched(story, "sections", Section, sections)
@@ -80,10 +88,6 @@ def load(slug: str, day: date) -> StoryPage | None:
     latest = _stories(story.latest_rows)
     del story.section_rows, story.tag_rows, story.related_rows, story.latest_rows
     return StoryPage(story=story, related=related, latest=latest)
-
-
-def _pick(row: dict, *names: str) -> dict:
-    return {name: row[name] for name in names}
 
 
 def _stories(rows_json, *, extra: str | None = None) -> list[Story]:
