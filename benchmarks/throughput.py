@@ -13,9 +13,10 @@ What it does:
   STATIC_ROOT;
 - saves the story page's exact HTML bytes into that STATIC_ROOT, so the same gunicorn
   serves them through whitenoise at ``/static/bench/story.html``;
-- starts gunicorn with ``newsroom/gunicorn.py`` (DEBUG off, one worker, one thread) pinned
-  to core 0: one server with page caching off (``PAGE_CACHE_SECONDS=0``) and, when the app
-  caches pages, one with ``REDIS_URL``. Both serve the static file: each story variant is
+- starts gunicorn with ``newsroom/gunicorn.py`` (DEBUG off, one worker with the production
+  default of two threads; ``--threads 1`` for one) pinned to core 0: one server with page
+  caching off (``PAGE_CACHE_SECONDS=0``) and, when the app caches pages, one with
+  ``REDIS_URL``. Both serve the static file: each story variant is
   compared with the static file served by its own server;
 - runs wrk pinned to core 1 against each variant in turn, for several rounds (the order is
   reversed every other round), and prints requests per second per round and the ratio to
@@ -161,7 +162,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--duration", type=int, default=10, help="seconds per variant per round")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections")
-    parser.add_argument("--threads", type=int, default=1, help="GUNICORN_THREADS (1 worker)")
+    parser.add_argument(
+        "--threads", type=int, default=2, help="GUNICORN_THREADS (1 worker; 2 is production's)"
+    )
     parser.add_argument("--warmup", type=int, default=3, help="seconds per variant, unrecorded")
     parser.add_argument("--soak", type=int, default=0, metavar="SECONDS", help="soak test")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/1")
