@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import time
 
-from django.core.signals import request_started
-from django.db import connections
 from django.db.backends.signals import connection_created
 
 BYPASS_SECONDS = 0.5
@@ -28,24 +26,26 @@ def _note_answer(execute, sql, params, many, context):
 
 
 def _watch(sender, connection, **kwargs) -> None:
+    """On each new connection: note its answers, and check it only when it has been idle.
+
+    The check is Django's ``close_if_health_check_failed``, which runs before the first
+    query of each request; wrapped on the connection itself, it does not depend on the order
+    in which ``request_started`` handlers run.
+    """
     if _note_answer not in connection.execute_wrappers:
         connection.execute_wrappers.insert(0, _note_answer)
+    if "close_if_health_check_failed" not in vars(connection):
+        django_check = connection.close_if_health_check_failed
 
+        def close_if_health_check_failed() -> None:
+            answered = getattr(connection, "newsroom_answered_at", None)
+            if answered is not None and time.monotonic() - answered < BYPASS_SECONDS:
+                connection.health_check_done = True
+                return
+            django_check()
 
-def _skip_recent_checks(sender, **kwargs) -> None:
-    """After Django's own request_started handler has asked for fresh health checks."""
-    now = time.monotonic()
-    for connection in connections.all(initialized_only=True):
-        answered = getattr(connection, "newsroom_answered_at", None)
-        if (
-            connection.connection is not None
-            and connection.health_check_enabled
-            and answered is not None
-            and now - answered < BYPASS_SECONDS
-        ):
-            connection.health_check_done = True
+        connection.close_if_health_check_failed = close_if_health_check_failed
 
 
 def install() -> None:
     connection_created.connect(_watch, dispatch_uid="newsroom-watch-connection")
-    request_started.connect(_skip_recent_checks, dispatch_uid="newsroom-skip-recent-checks")
