@@ -6,7 +6,8 @@ costs PostgreSQL (about 1.5 ms against 0.3 ms for the story page), and planning 
 PostgreSQL more than executing it. So a page's queryset is built once, from the same code a
 request would run (``Story.objects.published()`` included), compiled once per database
 alias, and then run with each request's values; on PostgreSQL as a prepared statement,
-planned once per connection.
+parsed once per connection (and, after five runs, usually planned once: PostgreSQL's
+``plan_cache_mode``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 import psycopg
 from django.core.signals import setting_changed
-from django.db import connections, models
+from django.db import DatabaseError, connections, models
 from django.db.backends.postgresql.psycopg_any import register_tzloader
 from django.db.models.sql.compiler import SQLCompiler
 from psycopg.postgres import types as pg_types
@@ -104,7 +105,8 @@ class _Compiled:
             for param in params
         ]
         missing = set(markers) - {value for is_slot, value in self.slots if is_slot}
-        if missing or "prepared-value-" in self.sql:
+        frozen = [value for is_slot, value in self.slots if not is_slot and _has_marker(value)]
+        if missing or frozen or "prepared-value-" in self.sql:
             raise ValueError(
                 f"PreparedQuery {prepared.name}: {', '.join(sorted(missing)) or 'a value'} "
                 "did not become a query parameter"
@@ -122,6 +124,14 @@ class _Compiled:
             _adapt(connection, kinds[value], values[value]) if is_slot else value
             for is_slot, value in self.slots
         ]
+
+
+def _has_marker(param) -> bool:
+    """A constant made from a marker (``now - timedelta(…)``, ``%slug%``): a value that was
+    transformed before it became a parameter, and would be frozen into every request."""
+    if isinstance(param, date):
+        return param.year == 1901
+    return isinstance(param, str) and ("prepared-value-" in param or param.startswith("1901-02-"))
 
 
 def _is_marker(param, adapted: dict) -> bool:
@@ -167,9 +177,18 @@ class PreparedQuery:
         compiled = self.compiled(using)
         connection = connections[using]
         params = compiled.params(connection, self.kinds, values)
-        with _cursor(connection) as cursor:
-            cursor.execute(compiled.sql, params)
-            row = cursor.fetchone()
+        try:
+            row = _fetch_first(connection, compiled.sql, params)
+        except DatabaseError:
+            if connection.vendor != "postgresql" or connection.in_atomic_block:
+                raise
+            # A migration that changed a selected column since this connection prepared the
+            # statement makes PostgreSQL refuse it ("cached plan must not change result
+            # type") until it is prepared again: drop this connection's prepared statements
+            # (psycopg forgets them too) and try once more.
+            with connection.cursor() as cursor:
+                cursor.execute("DEALLOCATE ALL")
+            row = _fetch_first(connection, compiled.sql, params)
         if row is None:
             return None
         row = list(row)
@@ -184,6 +203,12 @@ class PreparedQuery:
         for alias, position in compiled.annotations.items():
             setattr(instance, alias, row[position])
         return instance
+
+
+def _fetch_first(connection, sql: str, params: list):
+    with _cursor(connection) as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
 
 
 def _cursor(connection):

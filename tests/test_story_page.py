@@ -5,7 +5,7 @@ the ORM reads one by one, for each request's own slug, day and time."""
 from datetime import date, datetime, timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import F
 from django.utils import timezone
 
@@ -134,6 +134,17 @@ def test_a_value_that_does_not_become_a_parameter_is_refused():
 
     with pytest.raises(ValueError, match="count did not become a query parameter"):
         PreparedQuery("bad", build, slug=str, count=str).compiled()
+
+    def shifted(now: datetime):
+        return Story.objects.published(at=now).filter(updated_at__gte=now - timedelta(days=1))
+
+    def pattern(slug: str):
+        return Story.objects.published().filter(headline__icontains=slug)
+
+    with pytest.raises(ValueError, match="did not become a query parameter"):
+        PreparedQuery("shifted", shifted, now=datetime).compiled()
+    with pytest.raises(ValueError, match="did not become a query parameter"):
+        PreparedQuery("pattern", pattern, slug=str).compiled()
     with pytest.raises(TypeError, match="cannot take a int value"):
         PreparedQuery("bad", build, slug=str, count=int).compiled()
 
@@ -149,3 +160,22 @@ def test_the_wrong_values_are_refused():
         prepared.first(slug="x")
     story = make_story()
     assert prepared.first(slug=story.slug, now=timezone.now()).pk == story.pk
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared statements")
+@pytest.mark.django_db(transaction=True)
+def test_a_migration_that_changes_a_column_does_not_break_the_prepared_page():
+    """PostgreSQL refuses a statement prepared before a selected column changed type; the
+    page prepares it again instead of failing until the connection is replaced."""
+    story = make_story()
+    for _ in range(3):
+        assert load(story).story.pk == story.pk
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("ALTER TABLE articles_story ALTER COLUMN byline TYPE varchar(201)")
+        assert load(story).story.pk == story.pk
+    finally:
+        with other.cursor() as cursor:
+            cursor.execute("ALTER TABLE articles_story ALTER COLUMN byline TYPE varchar(200)")
+        other.close()
