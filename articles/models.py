@@ -41,10 +41,10 @@ class StoryQuerySet(models.QuerySet):
         """
         story_id = story.pk if isinstance(story, Story) else story
         tag_ids = TaggedStory.objects.filter(content_object_id=_deeper(story_id, 2))
-        # The tag rows of published stories (scheduled ones too; the public rule applies to
-        # the stories read below), counted by story: an index-only
-        # range of the tag-row index (tag, story_published_at, story) per tag, with no
-        # visit to the table (3 ms instead of 7 for tags of 1,000 stories each).
+        # Only published stories' tag rows (scheduled ones too: the public rule applies to
+        # the stories read below), counted by story: an index-only range of the tag-row
+        # index (tag, story_published_at, story) per tag, with no visit to the table (3 ms
+        # instead of 7 for tags of 1,000 stories each).
         shared_tags = TaggedStory.objects.filter(
             tag_id__in=tag_ids.values("tag_id"), story_published_at__isnull=False
         )
@@ -56,11 +56,9 @@ class StoryQuerySet(models.QuerySet):
             .values("content_object_id")[:candidates]
         )
         shared = (
-            TaggedStory.objects.filter(
-                tag_id__in=tag_ids.values("tag_id"), content_object_id=models.OuterRef("pk")
-            )
+            shared_tags.filter(content_object_id=models.OuterRef("pk"))
             .values("content_object_id")
-            .annotate(shared=models.Count("pk"))
+            .annotate(shared=models.Count("content_object_id"))
             .values("shared")
         )
         return (

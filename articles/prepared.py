@@ -67,7 +67,8 @@ def json_datetime(value: str | None) -> datetime | None:
 
 # A marker per kind of value: unlike anything a request sends, told apart by the microsecond
 # or the day, and adapted by the database backend exactly as a real value would be.
-_MARKER_TEXT = "\x1fprepared-value-{}\x1f"
+_MARKER_TAG = "prepared-value-"
+_MARKER_TEXT = "\x1f" + _MARKER_TAG + "{}\x1f"
 
 
 def _marker(kind: type, n: int):
@@ -106,7 +107,7 @@ class _Compiled:
         ]
         missing = set(markers) - {value for is_slot, value in self.slots if is_slot}
         frozen = [value for is_slot, value in self.slots if not is_slot and _has_marker(value)]
-        if missing or frozen or "prepared-value-" in self.sql:
+        if missing or frozen or _MARKER_TAG in self.sql:
             raise ValueError(
                 f"PreparedQuery {prepared.name}: {', '.join(sorted(missing)) or 'a value'} "
                 "did not become a query parameter"
@@ -131,7 +132,7 @@ def _has_marker(param) -> bool:
     transformed before it became a parameter, and would be frozen into every request."""
     if isinstance(param, date):
         return param.year == 1901
-    return isinstance(param, str) and ("prepared-value-" in param or param.startswith("1901-02-"))
+    return isinstance(param, str) and (_MARKER_TAG in param or param.startswith("1901-02-"))
 
 
 def _is_marker(param, adapted: dict) -> bool:

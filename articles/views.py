@@ -15,7 +15,6 @@ from taggit.models import Tag
 from articles import caching, story_page, structured_data
 from articles.models import Story
 from articles.pagination import BadCursor, keyset_page
-from articles.story_page import UNSHOWN_FIELDS
 
 STORIES_PER_PAGE = 20
 # Saves within a few minutes of publication are not worth an "Updated" line.
@@ -27,7 +26,7 @@ def _page(request, stories, **options):
 
     A cursor this site did not make (edited by hand, cut short) gives the newest page.
     """
-    stories = stories.defer(*UNSHOWN_FIELDS)
+    stories = stories.defer(*story_page.UNSHOWN_FIELDS)
     stories = stories.prefetch_related("tags")
     try:
         return keyset_page(
