@@ -8,7 +8,7 @@ expects is the one agencies send (see ``fixtures/source/`` for a real example)::
     Headline on one line
     <blank>
     BAKU, Sept 21, 2023 (BSS/AFP) - First paragraph, opening with the dateline...
-    Next paragraph (blank lines or single line breaks separate paragraphs)
+    Next paragraph (blank lines, single line breaks or form feeds separate paragraphs)
     - A subheading -
     More paragraphs...
       • Latest News                          <- website leftovers, dropped
@@ -20,6 +20,7 @@ the line.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import re
 import unicodedata
@@ -30,6 +31,9 @@ from zoneinfo import ZoneInfo
 
 MAX_INPUT_BYTES = 1_000_000
 """A long wire story is 50 KB; anything past a megabyte is not a story."""
+
+MAX_SECTIONS = 100
+"""Sections (the lead and each subheading's) in one story; the desk's form holds this many."""
 
 MAX_HEADLINE_CHARS = 300
 MAX_SUBHEADING_CHARS = 120
@@ -97,7 +101,10 @@ _PLACE = re.compile(r"^[^\W\d_][^\W\d_ .'’-]*(?:[ .'’-]+[^\W\d_]+)*\.?$")
 # lower-case letter is a bracket in a sentence ("Ms Smith (right) - said"), not a credit.
 LOWER_CASE_CREDITS = frozenset({"dpa", "dpa-AFX", "epd"})
 
-_SUBHEADING = re.compile(rf"^{_DASH}\s*(?P<text>\S(?:.*?\S)?)\s*{_DASH}$")
+# A subheading line, stripped; the MULTILINE twin finds them in many lines joined by "\n".
+_SUBHEADING_PATTERN = rf"^{_DASH}[^\S\n]*(?P<text>\S(?:.*?\S)?)[^\S\n]*{_DASH}$"
+_SUBHEADING = re.compile(_SUBHEADING_PATTERN)
+_SUBHEADING_LINES = re.compile(_SUBHEADING_PATTERN, re.MULTILINE)
 _LEFTOVER = re.compile(r"^[•·▪►]")
 
 # Capitalised words ("Azerbaijan", "Nagorno-Karabakh"), for tag suggestions.
@@ -202,6 +209,10 @@ def decode(data: bytes) -> str:
             f"input is {len(data):,} bytes; wire copy is at most {MAX_INPUT_BYTES:,} bytes"
         )
     nul = data.find(b"\x00")
+    if nul != -1 or data.startswith(_WIDE_BOMS):
+        encoding = _wide_encoding(data)
+        if encoding is not None:
+            raise WireError(f"{encoding} text: save it as UTF-8")
     if nul != -1:
         raise WireError(f"binary data, not text (NUL byte at offset {nul})")
     try:
@@ -230,13 +241,26 @@ def parse(
         raise WireError(f"input is over {MAX_INPUT_BYTES:,} bytes; that is not one story")
     if isinstance(wire_tz, str):
         wire_tz = ZoneInfo(wire_tz)
-    lines = _normalise(text).split("\n")
-    _refuse_control_characters(lines)
-    if not any(line.strip() for line in lines):
+    normalised = _normalise(text)
+    _refuse_unsafe_characters(normalised)
+    # A form feed (a teletype page break) ends a paragraph like a line break, but is not
+    # one in the editor the copy is read in: both pieces keep the line's number.
+    lines = normalised.split("\n")
+    if "\f" in normalised:
+        numbered = [
+            (n, stripped)
+            for n, line in enumerate(lines, start=1)
+            for piece in line.split("\f")
+            if (stripped := piece.strip())
+        ]
+    else:
+        numbered = [
+            (n, stripped) for n, line in enumerate(lines, start=1) if (stripped := line.strip())
+        ]
+    if not numbered:
         raise WireError("empty input: no text to parse")
 
     warnings: list[str] = []
-    numbered = [(n, line.strip()) for n, line in enumerate(lines, start=1) if line.strip()]
     while numbered and _LEFTOVER.match(numbered[-1][1]):
         numbered.pop()
     if not numbered:
@@ -316,22 +340,119 @@ def _normalise(text: str) -> str:
     return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 
 
-# What _refuse_control_characters refuses (categories Cc but tab and form feed, and Cs),
-# to find the first one in one scan rather than asking unicodedata about every character.
-_REFUSED_CHARACTER = re.compile("[\x00-\x08\x0a\x0b\x0d-\x1f\x7f-\x9f\ud800-\udfff]")
+# What stored text must not contain: what XML 1.0 cannot carry (#x9 | #xA | #xD |
+# [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF], so feeds and sitemaps break on the
+# rest) and the C1 controls U+007F-U+009F, which no agency copy means to send.
+_UNSAFE_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
-def _refuse_control_characters(lines: list[str]) -> None:
-    for number, line in enumerate(lines, start=1):
-        found = _REFUSED_CHARACTER.search(line)
-        if found is None:
-            continue
-        char = found[0]
-        if unicodedata.category(char) == "Cs":
-            raise WireError(f"not UTF-8 text (unpaired surrogate U+{ord(char):04X})", line=number)
-        raise WireError(
-            f"binary data, not text (control character U+{ord(char):04X})", line=number
-        )
+def unsafe_character(text: str) -> tuple[int, str] | None:
+    """The offset and character of the first character stored text must not contain.
+
+    That is every character XML 1.0 cannot carry (C0 controls but tab, line feed and
+    carriage return; surrogates; U+FFFE and U+FFFF) and the C1 controls U+007F-U+009F.
+    ``None`` when there is none.
+    """
+    found = _UNSAFE_CHARACTER.search(text)
+    return None if found is None else (found.start(), found[0])
+
+
+def describe_character(char: str) -> str:
+    """A short human name for one character, for a message: ``U+000B (a control character)``."""
+    code = ord(char)
+    number = f"U+{code:04X}"
+    category = unicodedata.category(char)
+    if category == "Cc":
+        return f"{number} (a control character)"
+    if category == "Cs":
+        return f"{number} (an unpaired surrogate)"
+    if code & 0xFFFE == 0xFFFE or 0xFDD0 <= code <= 0xFDEF:
+        return f"{number} (not a character)"
+    name = unicodedata.name(char, None)
+    if name is not None:
+        return f"{number} ({name})"
+    if category == "Co":
+        return f"{number} (a private-use character)"
+    return f"{number} (an unassigned character)"
+
+
+def _refuse_unsafe_characters(text: str) -> None:
+    """Refuse what :func:`unsafe_character` finds in normalised copy, form feeds aside."""
+    found = unsafe_character(text.replace("\f", "\n"))
+    if found is None:
+        return
+    offset, char = found
+    line = text.count("\n", 0, offset) + 1
+    category = unicodedata.category(char)
+    if category == "Cs":
+        raise WireError(f"not UTF-8 text (unpaired surrogate U+{ord(char):04X})", line=line)
+    if category == "Cc":
+        raise WireError(f"binary data, not text (control character U+{ord(char):04X})", line=line)
+    raise WireError(f"not text we can publish: {describe_character(char)}", line=line)
+
+
+# Byte order marks of the encodings a word processor saves "Unicode text" in, longest first
+# (the UTF-32 little-endian mark starts with the UTF-16 one).
+_WIDE_ENCODINGS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le", "UTF-32"),
+    (codecs.BOM_UTF32_BE, "utf-32-be", "UTF-32"),
+    (codecs.BOM_UTF16_LE, "utf-16-le", "UTF-16"),
+    (codecs.BOM_UTF16_BE, "utf-16-be", "UTF-16"),
+)
+_WIDE_BOMS = tuple(bom for bom, _, _ in _WIDE_ENCODINGS)
+# How much of the copy to look at to tell UTF-16 or UTF-32 text from binary data, and the
+# least there must be to tell without a BOM (a headline's worth: 8 UTF-16 characters).
+_SNIFF_BYTES = 512
+_SNIFF_MIN_BYTES = 16
+
+
+def _wide_encoding(data: bytes) -> str | None:
+    """Which of UTF-16 and UTF-32 ``data`` is text in, with or without a BOM; or None.
+
+    Without a BOM, the start must read as text in the encoding, and its NUL bytes must fall
+    as in text: they are the high bytes of the spaces, digits and punctuation that copy in
+    any language has plenty of (mostly ASCII UTF-16 text has every other byte NUL), never
+    both bytes of a character. PNG images, executables, random bytes and UTF-8 text with a
+    stray NUL in it are not taken for text.
+    """
+    for bom, codec, name in _WIDE_ENCODINGS:
+        if data.startswith(bom):
+            rest = data[len(bom) : len(bom) + _SNIFF_BYTES]
+            if _read_as_text(rest, codec) is not None:
+                return name
+    sample = data[:_SNIFF_BYTES]
+    if len(sample) < _SNIFF_MIN_BYTES:
+        return None
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    for codec, name, parity in (
+        ("utf-32-le", "UTF-32", True),
+        ("utf-32-be", "UTF-32", True),
+        # A NUL low byte is a character such as U+0100 or U+4E00: few beside the NUL high
+        # bytes of ASCII characters.
+        ("utf-16-le", "UTF-16", odd > 4 * even),
+        ("utf-16-be", "UTF-16", even > 4 * odd),
+    ):
+        text = _read_as_text(sample, codec) if parity else None
+        if text is not None and sum(char < "\x80" for char in text) >= max(4, len(text) / 8):
+            return name
+    return None
+
+
+def _read_as_text(sample: bytes, codec: str) -> str | None:
+    """``sample`` (perhaps cut short at the end) decoded in ``codec``, if it is text: no NUL
+    characters, and nearly all printable or white space."""
+    width = 4 if codec.startswith("utf-32") else 2
+    sample = sample[: len(sample) - len(sample) % width]
+    try:
+        text = sample.decode(codec)
+    except UnicodeDecodeError as exc:
+        if exc.reason != "unexpected end of data":  # a surrogate pair cut in two at the end
+            return None
+        text = sample[: exc.start].decode(codec)
+    if "\x00" in text:
+        return None
+    readable = sum(char.isprintable() or char in "\t\n\r\f" for char in text)
+    return text if readable >= 0.95 * len(text) else None
 
 
 def _read_timestamp(line: str, wire_tz: tzinfo, number: int) -> datetime | None:
@@ -430,6 +551,8 @@ def _month_key(month: str) -> str:
 
 
 def _sections(numbered: list[tuple[int, str]], warnings: list[str]) -> tuple[Section, ...]:
+    """The story's sections. More than MAX_SECTIONS is an error naming how many: sections
+    past the limit are counted, not built."""
     sections: list[Section] = []
     subheading: str | None = None
     subheading_line = 0
@@ -443,12 +566,39 @@ def _sections(numbered: list[tuple[int, str]], warnings: list[str]) -> tuple[Sec
                 )
             sections.append(Section(subheading=subheading, paragraphs=tuple(paragraphs)))
 
-    for number, line in numbered:
-        match = _SUBHEADING.match(line)
-        if match and len(match["text"]) <= MAX_SUBHEADING_CHARS:
+    for index, (number, line) in enumerate(numbered):
+        text = _subheading(line)
+        if text is not None:
             close()
-            subheading, subheading_line, paragraphs = match["text"], number, []
+            if len(sections) == MAX_SECTIONS:
+                _refuse_too_many_sections(sections, numbered[index:], number)
+            subheading, subheading_line, paragraphs = text, number, []
         else:
             paragraphs.append(line)
     close()
     return tuple(sections)
+
+
+def _subheading(line: str) -> str | None:
+    """The text of a subheading line (``- Truce deal -``), or None for a paragraph."""
+    match = _SUBHEADING.match(line)
+    if match and len(match["text"]) <= MAX_SUBHEADING_CHARS:
+        return match["text"]
+    return None
+
+
+def _refuse_too_many_sections(
+    sections: list[Section], rest: list[tuple[int, str]], number: int
+) -> None:
+    """Raise for copy whose first MAX_SECTIONS sections are ``sections`` and that goes on
+    with ``rest``, starting at the subheading on line ``number``."""
+    joined = "\n".join(line for _, line in rest)
+    count = len(sections) + sum(
+        1
+        for match in _SUBHEADING_LINES.finditer(joined)
+        if len(match["text"]) <= MAX_SUBHEADING_CHARS
+    )
+    limit = f"a story has at most {MAX_SECTIONS}"
+    if sections[0].subheading is None:
+        limit += f" (the lead and {MAX_SECTIONS - 1} subheadings)"
+    raise WireError(f"{count:,} sections; {limit}", line=number)

@@ -75,8 +75,9 @@ def test_warnings_go_to_stderr_not_into_the_json(capsys, tmp_path):
         (b"   \n\t\n  \r\n", "empty input"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "binary data"),
         (b"Headline\n\n\xff\xfe broken", "not UTF-8 text"),
+        ("Quake hits coast\n\nLIMA (AFP) - A quake.\n".encode("utf-16"), "UTF-16 text"),
     ],
-    ids=["empty", "whitespace", "binary", "not-utf8"],
+    ids=["empty", "whitespace", "binary", "not-utf8", "utf-16"],
 )
 def test_rejected_input_exits_1_with_one_line_and_no_traceback(tmp_path, content, message):
     """Input it rejects: exit status 1, one line on stderr naming file and problem."""

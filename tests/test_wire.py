@@ -3,8 +3,10 @@
 Pure-function tests: no database and no Django settings are needed.
 """
 
+import codecs
 import hashlib
 import json
+import random
 import unicodedata
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -687,12 +689,7 @@ def test_input_at_the_size_limit_is_accepted():
             None,
             id="nul-byte",
         ),
-        pytest.param(
-            b"\xff\xfeH\x00",
-            "binary data, not text (NUL byte at offset 3)",
-            None,
-            id="utf-16",
-        ),
+        pytest.param(b"\xff\xfeH\x00", "UTF-16 text: save it as UTF-8", None, id="utf-16"),
         pytest.param(
             "Headline\n\nS\u00c3O PAULO (Reuters) - Text".encode("latin-1"),
             "not UTF-8 text (byte 0xc3 at offset 11)",
@@ -728,6 +725,18 @@ def test_input_at_the_size_limit_is_accepted():
             "line 3: not UTF-8 text (unpaired surrogate U+D800)",
             3,
             id="surrogate",
+        ),
+        pytest.param(
+            "Headline\n\nOne\nTwo\uffff",
+            "line 4: not text we can publish: U+FFFF (not a character)",
+            4,
+            id="non-character",
+        ),
+        pytest.param(
+            "Headline\n\nOne\fTwo\nThree\x0b",
+            "line 4: binary data, not text (control character U+000B)",
+            4,
+            id="vertical-tab-after-form-feed",
         ),
         pytest.param(
             "21 Sep 2023, 09:55\n\nBAKU, Sept 21, 2023 (BSS/AFP) - Azerbaijan said Wednesday.",
@@ -860,25 +869,340 @@ def test_dateline_as_dict():
     assert wire.Dateline("BAKU").as_dict() == {"place": "BAKU", "date": None, "credit": None}
 
 
-def test_exactly_control_characters_and_surrogates_are_refused():
-    """Every character of Unicode categories Cc (but tab and form feed) and Cs is refused,
-    with the message for its kind; no other character is."""
-    refused = {
-        char
-        for char in map(chr, range(0x110000))
-        if char != "\n"  # a line break ends the line instead
-        and wire._REFUSED_CHARACTER.match(char)
-    }
-    expected = {
-        char
-        for char in map(chr, range(0x110000))
-        if char != "\n"
-        and (
-            unicodedata.category(char) == "Cs"
-            or (unicodedata.category(char) == "Cc" and char not in "\t\x0c")
+# --- UTF-16 and UTF-32 ------------------------------------------------------------------------
+
+QUAKE = "Quake hits the capital\n\nLIMA (AFP) - A strong quake struck on Monday.\n"
+RUSSIAN = "Землетрясение в столице\n\nМОСКВА, 21 сентября (ТАСС) - Сильное землетрясение.\n"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        pytest.param(QUAKE.encode("utf-16"), "UTF-16 text: save it as UTF-8", id="utf-16-bom"),
+        pytest.param(
+            codecs.BOM_UTF16_BE + QUAKE.encode("utf-16-be"),
+            "UTF-16 text: save it as UTF-8",
+            id="utf-16-be-bom",
+        ),
+        pytest.param(QUAKE.encode("utf-16-le"), "UTF-16 text: save it as UTF-8", id="utf-16-le"),
+        pytest.param(QUAKE.encode("utf-16-be"), "UTF-16 text: save it as UTF-8", id="utf-16-be"),
+        pytest.param(RUSSIAN.encode("utf-16-le"), "UTF-16 text: save it as UTF-8", id="ru-le"),
+        pytest.param(RUSSIAN.encode("utf-16"), "UTF-16 text: save it as UTF-8", id="ru-bom"),
+        pytest.param(b"\xff\xfe", "UTF-16 text: save it as UTF-8", id="utf-16-bom-only"),
+        pytest.param(QUAKE.encode("utf-32"), "UTF-32 text: save it as UTF-8", id="utf-32-bom"),
+        pytest.param(
+            codecs.BOM_UTF32_BE + QUAKE.encode("utf-32-be"),
+            "UTF-32 text: save it as UTF-8",
+            id="utf-32-be-bom",
+        ),
+        pytest.param(QUAKE.encode("utf-32-le"), "UTF-32 text: save it as UTF-8", id="utf-32-le"),
+        pytest.param(QUAKE.encode("utf-32-be"), "UTF-32 text: save it as UTF-8", id="utf-32-be"),
+    ],
+)
+def test_utf16_and_utf32_copy_is_refused_with_a_hint(data, message):
+    """UTF-16 or UTF-32 copy, with a BOM or without, is named as such, not as binary data."""
+    for read in (wire.decode, wire.parse):
+        with pytest.raises(wire.WireError) as caught:
+            read(data)
+        assert str(caught.value) == message
+        assert caught.value.line is None
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32"])
+def test_seed_in_utf16_or_utf32_is_refused_with_a_hint(seed_text, encoding):
+    """The real seed saved as UTF-16 or UTF-32 is named as such."""
+    expected = f"{encoding[:6].upper()} text: save it as UTF-8"
+    with pytest.raises(wire.WireError, match=f"^{expected}$"):
+        wire.parse(seed_text.encode(encoding))
+
+
+@pytest.mark.parametrize(
+    ("data", "offset"),
+    [
+        pytest.param(
+            b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00\x00\x00\x01\x00\x08\x06"
+            + bytes(range(256)) * 2,
+            8,
+            id="png",
+        ),
+        pytest.param(b"\x7fELF\x02\x01\x01\x00" + bytes(600), 7, id="elf"),
+        pytest.param(
+            b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03" + bytes(range(200)), 3, id="gzip"
+        ),
+        pytest.param(bytes(64), 0, id="all-nul"),
+        pytest.param(b"\x01\x00\x02\x00" * 40, 1, id="control-characters-in-utf-16"),
+        pytest.param(b"a\x00", 1, id="too-short-to-tell"),
+        pytest.param(QUAKE.encode() + b"\x00" + QUAKE.encode(), len(QUAKE.encode()), id="nul"),
+        pytest.param(
+            b"Headline\n\n" + b"Text\x00" * 40, len(b"Headline\n\nText"), id="regular-nuls"
+        ),
+    ],
+)
+def test_binary_data_with_nul_bytes_is_still_binary(data, offset):
+    """Bytes with NULs that are not UTF-16 or UTF-32 text keep the binary-data message."""
+    with pytest.raises(wire.WireError) as caught:
+        wire.decode(data)
+    assert str(caught.value) == f"binary data, not text (NUL byte at offset {offset})"
+
+
+def test_random_bytes_are_binary_not_utf16():
+    """Random bytes with NULs in them are binary data, whatever their length."""
+    rng = random.Random(20230921)
+    for _ in range(2000):
+        data = rng.randbytes(rng.choice([16, 64, 600, 4096])) + b"\x00"
+        with pytest.raises(wire.WireError, match=r"^binary data, not text \(NUL byte"):
+            wire.decode(data)
+
+
+def test_utf16_bom_before_binary_data_is_not_text():
+    """A UTF-16 BOM followed by what is not UTF-16 text is not called UTF-16."""
+    with pytest.raises(wire.WireError, match=r"^binary data, not text \(NUL byte at offset 2\)$"):
+        wire.decode(b"\xff\xfe\x00\x00\x00\x00\x00\x00\x01\x00")
+    with pytest.raises(wire.WireError, match=r"^not UTF-8 text \(byte 0xff at offset 0\)$"):
+        wire.decode(b"\xff\xfe\xd8\xd8\xd8\xd8")
+
+
+# --- Characters feeds cannot carry ------------------------------------------------------------
+
+
+def test_unsafe_character_is_exactly_what_xml_cannot_carry_and_c1_controls():
+    """unsafe_character finds exactly the characters outside XML 1.0's Char production, and
+    U+007F-U+009F; every other character of Unicode passes."""
+
+    def xml_char(code: int) -> bool:
+        return (
+            code in (0x9, 0xA, 0xD)
+            or 0x20 <= code <= 0xD7FF
+            or 0xE000 <= code <= 0xFFFD
+            or 0x10000 <= code <= 0x10FFFF
         )
+
+    found = {code for code in range(0x110000) if wire.unsafe_character(chr(code))}
+    expected = {code for code in range(0x110000) if not xml_char(code) or 0x7F <= code <= 0x9F}
+    assert found == expected
+    # The same as what the parser refused before, but form feed, plus U+FFFE and U+FFFF.
+    assert {chr(c) for c in found} == {
+        char
+        for char in map(chr, range(0x110000))
+        if unicodedata.category(char) == "Cs"
+        or (unicodedata.category(char) == "Cc" and char not in "\t\n\r")
+        or char in "\ufffe\uffff"
     }
-    assert refused == expected
-    for char, message in [("\x07", "binary data, not text"), ("\ud800", "not UTF-8 text")]:
-        with pytest.raises(wire.WireError, match=message):
-            wire.parse(copy(f"BAKU (AFP) - Text{char}."))
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("", None),
+        ("Tab\tand CRLF\r\nand LF\n", None),
+        ("SÃO PAULO – “quoted” é 😀 \ufffd \ufeff \u2028 \U0010fffd \U0010ffff", None),
+        ("ab\x0bcd\x07", (2, "\x0b")),
+        ("page\x0cbreak", (4, "\x0c")),
+        ("\x85next line", (0, "\x85")),
+        ("end\uffff", (3, "\uffff")),
+        ("a\ufffeb\x00", (1, "\ufffe")),
+        ("lone \udc00 surrogate", (5, "\udc00")),
+    ],
+)
+def test_unsafe_character_gives_the_first_offset_and_character(text, found):
+    """unsafe_character gives the offset and character of the first unsafe one, or None."""
+    assert wire.unsafe_character(text) == found
+
+
+def test_unsafe_character_finds_the_one_bad_character_after_a_megabyte():
+    """A megabyte of clean text passes, and one U+FFFF at its end is found."""
+    text = ("Azerbaijan said Wednesday it had restored sovereignty. é “” 😀\n" * 16_000)[
+        :1_000_000
+    ]
+    assert wire.unsafe_character(text) is None
+    assert wire.unsafe_character(text + "\uffff") == (len(text), "\uffff")
+
+
+@pytest.mark.parametrize(
+    ("char", "description"),
+    [
+        ("\x00", "U+0000 (a control character)"),
+        ("\x0b", "U+000B (a control character)"),
+        ("\x0c", "U+000C (a control character)"),
+        ("\x85", "U+0085 (a control character)"),
+        ("\uffff", "U+FFFF (not a character)"),
+        ("\ufffe", "U+FFFE (not a character)"),
+        ("\ufdd0", "U+FDD0 (not a character)"),
+        ("\U0010ffff", "U+10FFFF (not a character)"),
+        ("\ud800", "U+D800 (an unpaired surrogate)"),
+        ("\udfff", "U+DFFF (an unpaired surrogate)"),
+        ("\u200b", "U+200B (ZERO WIDTH SPACE)"),
+        ("é", "U+00E9 (LATIN SMALL LETTER E WITH ACUTE)"),
+        ("\U0001f600", "U+1F600 (GRINNING FACE)"),
+        ("\ue000", "U+E000 (a private-use character)"),
+        ("\u0378", "U+0378 (an unassigned character)"),
+    ],
+)
+def test_describe_character(char, description):
+    """describe_character gives the code point and a short name for a message."""
+    assert wire.describe_character(char) == description
+
+
+@pytest.mark.parametrize(
+    ("char", "message"),
+    [
+        ("\x00", "binary data, not text (control character U+0000)"),
+        ("\x07", "binary data, not text (control character U+0007)"),
+        ("\x0b", "binary data, not text (control character U+000B)"),
+        ("\x1f", "binary data, not text (control character U+001F)"),
+        ("\x7f", "binary data, not text (control character U+007F)"),
+        ("\x9f", "binary data, not text (control character U+009F)"),
+        ("\ud800", "not UTF-8 text (unpaired surrogate U+D800)"),
+        ("\udfff", "not UTF-8 text (unpaired surrogate U+DFFF)"),
+        ("\ufffe", "not text we can publish: U+FFFE (not a character)"),
+        ("\uffff", "not text we can publish: U+FFFF (not a character)"),
+    ],
+)
+def test_unpublishable_characters_are_refused_naming_line_and_character(char, message):
+    """Every character unsafe_character finds is refused, naming its line and itself."""
+    text = copy("BAKU (AFP) - One.", "Two.", f"Three{char}.")
+    with pytest.raises(wire.WireError) as caught:
+        wire.parse(text)
+    assert str(caught.value) == f"line 7: {message}"
+    assert caught.value.line == 7
+
+
+def test_noncharacter_in_the_headline_is_refused():
+    """U+FFFF anywhere, the headline too, is refused with the line it is on."""
+    with pytest.raises(wire.WireError) as caught:
+        wire.parse(copy(headline="Quake\uffff hits"))
+    assert str(caught.value) == "line 3: not text we can publish: U+FFFF (not a character)"
+
+
+def test_tab_and_characters_xml_carries_are_kept():
+    """Tabs, non-breaking spaces, U+FFFD and astral characters are kept in paragraphs."""
+    story = wire.parse(copy("BAKU (AFP) - One\ttwo.", "Three\u00a0four \ufffd 😀 \U0010fffd."))
+    assert paragraphs(story) == ["One\ttwo.", "Three\u00a0four \ufffd 😀 \U0010fffd."]
+
+
+def test_form_feed_separates_paragraphs():
+    """A form feed (a teletype page break) ends a paragraph like a line break."""
+    story = wire.parse(copy("BAKU (AFP) - para one\fpara two", "para three\f"))
+    assert paragraphs(story) == ["para one", "para two", "para three"]
+    assert story.warnings == ()
+
+
+def test_form_feed_separates_headline_subheadings_and_paragraphs():
+    """Whatever a form feed stands between is split as if by a line break."""
+    text = "21 Sep 2023, 09:55\fQuake hits\f\fBAKU (AFP) - One.\f- Sub -\fTwo.\n"
+    story, lines = wire.parse(text), wire.parse(text.replace("\f", "\n"))
+    assert story.as_dict() == lines.as_dict()
+    assert story.headline == "Quake hits"
+    assert story.dateline == wire.Dateline("BAKU", credit="AFP")
+    assert outline(story) == [(None, ["One."]), ("Sub", ["Two."])]
+
+
+def test_form_feed_keeps_source_text_and_checksum():
+    """Copy with form feeds keeps its text verbatim and the checksum it was imported with."""
+    text = copy("BAKU (AFP) - para one\fpara two", "\f", "para three")
+    story = wire.parse(text)
+    assert story.source_text == text
+    assert story.checksum == hashlib.sha256(text.encode("utf-8")).hexdigest()
+    assert story.checksum != wire.checksum(text.replace("\f", "\n"))
+    crlf = text.replace("\n", "\r\n")
+    assert wire.parse(crlf).checksum == story.checksum
+
+
+def test_form_feed_does_not_shift_line_numbers():
+    """Lines are numbered by real line breaks: the editor's numbers, not the form feeds'."""
+    text = "Headline\n\nBAKU (AFP) - One.\fTwo.\fThree.\nFour.\x07\n"
+    with pytest.raises(wire.WireError) as caught:
+        wire.parse(text)
+    assert str(caught.value) == "line 4: binary data, not text (control character U+0007)"
+    story = wire.parse(copy("BAKU (AFP) - Lead.\f- Empty -\f- Full -", "Text."))
+    assert story.warnings == ("subheading 'Empty' (line 5) has no paragraphs",)
+
+
+# --- Section limit ----------------------------------------------------------------------------
+
+
+def sectioned(subheadings: int, *, lead: bool = True, empty: bool = False) -> str:
+    """Copy with a lead paragraph (unless not ``lead``), then ``subheadings`` subheadings,
+    each with one paragraph (none when ``empty``)."""
+    lines = ["Headline", ""] + (["BAKU (AFP) - Lead."] if lead else [])
+    for n in range(1, subheadings + 1):
+        lines += [f"- Section {n} -"] + ([] if empty else [f"Paragraph {n}."])
+    return "\n".join(lines) + "\n"
+
+
+def line_of(text: str, line: str) -> int:
+    """The number of the first line of ``text`` that is ``line``."""
+    return text.split("\n").index(line) + 1
+
+
+def test_a_lead_and_max_sections_minus_one_subheadings_are_accepted():
+    """MAX_SECTIONS sections, the lead counted as one, is not too many."""
+    story = wire.parse(sectioned(wire.MAX_SECTIONS - 1))
+    assert len(story.sections) == wire.MAX_SECTIONS == 100
+    assert story.sections[0] == wire.Section(None, ("Lead.",))
+    assert story.sections[-1] == wire.Section("Section 99", ("Paragraph 99.",))
+
+
+def test_one_section_too_many_is_refused_naming_count_limit_and_line():
+    """The lead and MAX_SECTIONS subheadings are refused at the subheading past the limit."""
+    text = sectioned(wire.MAX_SECTIONS)
+    with pytest.raises(wire.WireError) as caught:
+        wire.parse(text)
+    line = line_of(text, "- Section 100 -")
+    assert str(caught.value) == (
+        f"line {line}: 101 sections; a story has at most 100 (the lead and 99 subheadings)"
+    )
+    assert caught.value.line == line
+
+
+def test_without_a_lead_max_sections_subheadings_are_the_limit():
+    """Copy with no lead may have MAX_SECTIONS subheadings, and no more."""
+    story = wire.parse(sectioned(wire.MAX_SECTIONS, lead=False))
+    assert len(story.sections) == wire.MAX_SECTIONS
+    assert story.sections[0].subheading == "Section 1"
+    text = sectioned(wire.MAX_SECTIONS + 1, lead=False)
+    with pytest.raises(wire.WireError) as caught:
+        wire.parse(text)
+    line = line_of(text, "- Section 101 -")
+    assert str(caught.value) == f"line {line}: 101 sections; a story has at most 100"
+
+
+def test_subheadings_without_paragraphs_count_as_sections():
+    """A subheading with no paragraphs is a section like any other for the limit."""
+    assert len(wire.parse(sectioned(99, empty=True)).sections) == 100
+    text = sectioned(150, empty=True)
+    with pytest.raises(wire.WireError) as caught:
+        wire.parse(text)
+    assert str(caught.value) == (
+        f"line {line_of(text, '- Section 100 -')}: 151 sections; "
+        "a story has at most 100 (the lead and 99 subheadings)"
+    )
+
+
+def test_dash_lines_that_are_paragraphs_do_not_count():
+    """Lines too long for a subheading, and trailing website leftovers, are not sections."""
+    long = "- " + "x" * (wire.MAX_SUBHEADING_CHARS + 1) + " -"
+    text = sectioned(99).replace("Paragraph 5.", "\n".join([long] * 200))
+    text += "  • Latest News\n" * 200
+    assert len(wire.parse(text).sections) == 100
+
+
+def test_ten_thousand_subheadings_are_refused():
+    """10,000 sections are refused and counted exactly (benchmarks/ times the refusal)."""
+    text = sectioned(9_999, empty=True)
+    with pytest.raises(wire.WireError) as caught:
+        wire.parse(text)
+    assert str(caught.value) == (
+        f"line {line_of(text, '- Section 100 -')}: 10,000 sections; "
+        "a story has at most 100 (the lead and 99 subheadings)"
+    )
+
+
+def test_a_megabyte_of_subheadings_is_refused():
+    """Copy at the size limit that is all subheadings (a quarter of a million) is refused,
+    counted exactly."""
+    text = "Headline\n\n" + "-a-\n" * ((wire.MAX_INPUT_BYTES - 10) // 4)
+    assert len(text.encode()) <= wire.MAX_INPUT_BYTES
+    with pytest.raises(wire.WireError) as caught:
+        wire.parse(text)
+    assert str(caught.value) == "line 103: 249,997 sections; a story has at most 100"
