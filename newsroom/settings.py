@@ -11,6 +11,9 @@ Environment variables:
     ALLOWED_HOSTS    comma-separated host names; required when DEBUG is off
     CSRF_TRUSTED_ORIGINS  comma-separated origins, e.g. https://news.example.org
     SECURE_PROXY_SSL_HEADER  "true" behind a proxy that ends TLS and sets X-Forwarded-Proto
+    TRUSTED_PROXIES  how many reverse proxies of ours append to X-Forwarded-For in front of
+                     the app (default 1 with SECURE_PROXY_SSL_HEADER, else 0); the login
+                     lockout takes the client's address from it (newsroom/client_address.py)
     SECURE_SSL_REDIRECT, SECURE_HSTS_SECONDS, SECURE_HSTS_INCLUDE_SUBDOMAINS,
     SECURE_HSTS_PRELOAD  production defaults: on, one year, on, on
     DATABASE_URL     e.g. postgres://user@host:5432/newsroom (default: SQLite file)
@@ -39,6 +42,15 @@ def env_bool(name: str, default: bool) -> bool:
     if value.lower() in {"0", "false", "no", "off"}:
         return False
     raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}")
+
+
+def env_count(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if value == "":
+        return default
+    if not (value.isascii() and value.isdigit()):
+        raise ImproperlyConfigured(f"{name} must be a whole number, 0 or more, not {value!r}")
+    return int(value)
 
 
 def env_list(name: str) -> list[str]:
@@ -72,8 +84,13 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
-if env_bool("SECURE_PROXY_SSL_HEADER", False):
+behind_tls_proxy = env_bool("SECURE_PROXY_SSL_HEADER", False)
+if behind_tls_proxy:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many reverse proxies of ours stand in front of the app, each appending the address it
+# got the request from to X-Forwarded-For: the TLS proxy, unless TRUSTED_PROXIES says more
+# (a load balancer too) or none. newsroom/client_address.py reads the client's address from it.
+TRUSTED_PROXY_COUNT = env_count("TRUSTED_PROXIES", 1 if behind_tls_proxy else 0)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -180,7 +197,10 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 # Five wrong passwords for one username from one address lock that pair out for an hour;
-# other people and other addresses can still log in.
+# other people and other addresses can still log in. The address is the real client's,
+# read through the TRUSTED_PROXY_COUNT proxies in front of us (newsroom/client_address.py),
+# not the proxy's, which would lock the editor out everywhere.
+AXES_CLIENT_IP_CALLABLE = "newsroom.client_address.client_address"
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 1
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
