@@ -10,6 +10,11 @@ Every story comes through ``Story.objects.published()``: drafts and scheduled st
 a 500. Documents follow the field definitions of ninjs 2.1
 (http://www.iptc.org/std/ninjs/ninjs-schema_2.1.json); ``tests/schemas/`` holds the subset
 we emit as a JSON Schema, and the tests validate every document against it.
+
+Everything under ``API_PREFIX`` answers JSON, errors included: ``{"error": "<one line>"}``
+for a 400, a 404 (an unknown story or address), a 405 (any method but GET and HEAD, with
+``Allow: GET, HEAD``), a 500 and a 503 (the database away). The site's error handlers
+(``newsroom/urls.py``) and ``DatabaseUnavailableMiddleware`` ask :func:`is_api_request`.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ from django.utils.html import format_html
 from articles.models import Story
 from articles.pagination import BadCursor, keyset_page
 
+# Where the API's addresses start (articles/urls.py declares them under it).
+API_PREFIX = "/api/"
 NINJS_STANDARD = {
     "name": "ninjs",
     "version": "2.1",
@@ -57,9 +64,9 @@ def story_list(request: HttpRequest) -> JsonResponse:
         before, limit = _list_parameters(request)
         page = keyset_page(_public_stories(), before=before, size=limit or PAGE_SIZE)
     except BadRequest as error:
-        return _error(str(error), status=400)
+        return error_response(str(error), status=400)
     except BadCursor:
-        return _error("before: not a page cursor from this API", status=400)
+        return error_response("before: not a page cursor from this API", status=400)
     next_url = None
     if page.older:
         query = {"before": page.older} | ({"limit": limit} if limit else {})
@@ -75,7 +82,7 @@ def story_detail(request: HttpRequest, pk: int) -> JsonResponse:
         return _method_not_allowed()
     story = _public_stories().filter(pk=pk).first()
     if story is None:
-        return _error("no such story", status=404)
+        return error_response("no such story", status=404)
     return _json(ninjs(story, request))
 
 
@@ -214,11 +221,21 @@ def _json(data: dict, *, status: int = 200) -> JsonResponse:
     return response
 
 
-def _error(message: str, *, status: int) -> JsonResponse:
-    return _json({"error": message}, status=status)
+def is_api_request(request: HttpRequest) -> bool:
+    """Whether the request is for the API, whose answers (errors too) are all JSON."""
+    path = request.path_info
+    return path.startswith(API_PREFIX) or path == API_PREFIX.rstrip("/")
+
+
+def error_response(message: str, *, status: int, headers: dict | None = None) -> JsonResponse:
+    """The API's error: ``{"error": message}``, one line of text for the client."""
+    response = _json({"error": message}, status=status)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
 
 
 def _method_not_allowed() -> JsonResponse:
-    response = _error("read-only: use GET", status=405)
+    response = error_response("read-only: use GET", status=405)
     response["Allow"] = "GET, HEAD"
     return response

@@ -7,6 +7,12 @@ cached page is replaced at once: no list of dependent URLs to forget. A schedule
 needs no change to appear: the time of the next scheduled story is kept beside the
 generation, and the first request after it bumps the generation itself.
 
+A page is kept under its path and only the query parameters its view reads (``before`` and
+``after`` on lists, say, declared with ``cached_page(view, query=...)``): tracking parameters
+(``utm_*``, ``fbclid``) and any other noise share the clean address's entry, so they can
+neither force a render per request nor fill the cache. Addresses that are not cached pages
+(the admin, a 404) never touch the cache.
+
 Shared caches (a CDN, a proxy) get ``s-maxage`` and ``stale-while-revalidate``; browsers get
 a short ``max-age``, an ``ETag`` and a ``Last-Modified`` (the time of the last change), and
 Django's ConditionalGetMiddleware answers their revalidations with 304.
@@ -22,11 +28,13 @@ import time
 from collections import OrderedDict
 from datetime import datetime
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, transaction
 from django.http import HttpResponse
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.http import http_date
@@ -174,8 +182,19 @@ class _RecentPages:
 recent_pages = _RecentPages(budget=32 * 1024 * 1024, largest=256 * 1024)
 
 
-def _page_key(request, token: str) -> str:
-    digest = hashlib.sha256(request.get_full_path().encode()).hexdigest()
+def page_query(request) -> tuple[str, ...] | None:
+    """The query parameters the page at this address reads, or None when it is not a
+    cached page (``cached_page`` marks the views whose pages are)."""
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return None
+    return getattr(match.func, "page_cache_query", None)
+
+
+def _page_key(request, token: str, query: tuple[str, ...]) -> str:
+    used = urlencode(sorted((name, v) for name in query for v in request.GET.getlist(name)))
+    digest = hashlib.sha256(f"{request.path}?{used}".encode()).hexdigest()
     return f"response:{token}:{request.scheme}:{request.get_host()}:{digest}"
 
 
@@ -209,9 +228,12 @@ class PageCacheMiddleware:
         seconds = settings.PAGE_CACHE_SECONDS
         if not seconds or request.method not in ("GET", "HEAD") or _resting():
             return self.get_response(request)
+        query = page_query(request)
+        if query is None:
+            return self.get_response(request)
         try:
             request.content_state = _state()
-            key = _page_key(request, request.content_state[0])
+            key = _page_key(request, request.content_state[0], query)
             entry = recent_pages.get(key)
             if entry is None:
                 entry = cache.get(key)
@@ -239,11 +261,12 @@ class PageCacheMiddleware:
         return response
 
 
-def cached_page(view):
+def cached_page(view, *, query: tuple[str, ...] = ()):
     """Mark a public view's pages for the page cache, with headers fit for a CDN.
 
-    ``PageCacheMiddleware`` does the storing and the answering; this adds ``ETag``,
-    ``Last-Modified`` (the time of the last change) and ``Cache-Control``.
+    ``query`` names the query parameters the view reads: its pages are cached under the
+    path and those alone. ``PageCacheMiddleware`` does the storing and the answering; this
+    adds ``ETag``, ``Last-Modified`` (the time of the last change) and ``Cache-Control``.
     """
 
     @wraps(view)
@@ -275,4 +298,5 @@ def cached_page(view):
         response.page_cache = True
         return response
 
+    wrapper.page_cache_query = tuple(query)
     return wrapper

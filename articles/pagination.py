@@ -25,6 +25,8 @@ class KeysetPage:
     items: list
     older: str | None
     newer: str | None
+    from_cursor: bool = False
+    """Asked for by a cursor (an empty page is then past the end, not an empty list)."""
 
     def __iter__(self):
         return iter(self.items)
@@ -97,4 +99,5 @@ def keyset_page(
         items=items,
         older=cursor_for(items[-1]) if items and has_older else None,
         newer=cursor_for(items[0]) if items and has_newer else None,
+        from_cursor=bool(before or after),
     )

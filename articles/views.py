@@ -119,7 +119,7 @@ def tag_detail(request, slug: str):
         )
     )
     page = _page(request, stories, keys=("tag_time", "tag_story"))
-    if not page.items and not request.GET:
+    if not page.items and not page.from_cursor:
         raise Http404("No published stories with this tag.")
     return render(request, "articles/tag_detail.html", {"tag": tag, "page": page})
 
@@ -127,7 +127,7 @@ def tag_detail(request, slug: str):
 def place_detail(request, slug: str):
     """Every story filed from one dateline place: all of BAKU's."""
     page = _page(request, Story.objects.published().filter(place_slug=slug))
-    if not page.items and not request.GET:
+    if not page.items and not page.from_cursor:
         raise Http404("No published stories from this place.")
     place = page.items[0].dateline_place if page.items else slug.upper()
     return render(request, "articles/place_detail.html", {"place": place, "page": page})
