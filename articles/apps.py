@@ -10,7 +10,8 @@ class ArticlesConfig(AppConfig):
         import reversion
         from taggit.models import Tag
 
-        from articles import connections
+        # slugs and search connect their receivers (ASCII tag slugs; fixtures made searchable).
+        from articles import connections, search, slugs  # noqa: F401
 
         connections.install()
 

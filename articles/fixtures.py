@@ -14,6 +14,7 @@ from taggit.models import Tag
 
 from articles import services, wire
 from articles.models import Story, TaggedStory
+from articles.slugs import first_free, tag_slug
 
 SOURCE_DIR = settings.BASE_DIR / "fixtures" / "source"
 DEMO_FIXTURE = settings.BASE_DIR / "fixtures" / "demo.json"
@@ -42,13 +43,12 @@ def build_demo_fixture(source_dir: Path = SOURCE_DIR) -> str:
             published_at=parsed.published_at if status == Story.Status.PUBLISHED else None,
         )
         story.created_at = story.updated_at = parsed.published_at
-        base, n = story.slug, 2
-        while (story.slug, parsed.published_at.date()) in slugs:
-            story.slug, n = f"{base}-{n}", n + 1
-        slugs.add((story.slug, parsed.published_at.date()))
+        day = parsed.published_at.date()
+        story.slug = first_free(story.slug, (slug for slug, on in slugs if on == day))
+        slugs.add((story.slug, day))
         story_objects += [story, *sections]
         for name in sidecar.tags if sidecar.tags is not None else parsed.tags:
-            tag = tags.setdefault(name.lower(), Tag(name=name, slug=Tag().slugify(name)))
+            tag = tags.setdefault(name.lower(), Tag(name=name, slug=tag_slug(name)))
             story_objects.append(TaggedStory(content_object=story, tag=tag))
     objects = sorted(tags.values(), key=lambda t: t.name.lower()) + story_objects
     return (

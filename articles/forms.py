@@ -1,14 +1,54 @@
-"""Form fields shared by the admin's story form and the wire desk."""
+"""Form fields and checks shared by the desk's forms (the story admin, the wire desk, tags).
+
+Text is checked where it comes in, once: what the parser refuses in wire copy
+(``wire.unsafe_character``: control characters, U+FFFE, U+FFFF, which feeds and sitemaps
+cannot carry in XML 1.0) the forms refuse too, with a message that names the character, so
+nothing stored can break a page, a feed or a sitemap later.
+"""
 
 from django.core.exceptions import ValidationError
 from taggit.forms import TagField
 from taggit.models import Tag
 
+from articles import wire
+
 TAG_MAX_LENGTH = Tag._meta.get_field("name").max_length
 
 
+def check_publishable(text: str) -> None:
+    """Raise ValidationError if ``text`` has a character no page or feed can carry."""
+    found = wire.unsafe_character(text)
+    if found is None:
+        return
+    offset, char = found
+    before = text[max(0, offset - 30) : offset].split()
+    where = f" after “{' '.join(before[-4:])}”" if before else " at the start"
+    raise ValidationError(
+        f"Remove the invisible character {wire.describe_character(char)}{where}: "
+        "feeds and search engines cannot carry it."
+    )
+
+
+class PublishableTextMixin:
+    """For a form: every text field, and every name of a list, must be publishable."""
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, value in list(cleaned.items()):
+            texts = value if isinstance(value, list | tuple) else [value]
+            for text in texts:
+                if not isinstance(text, str):
+                    continue
+                try:
+                    check_publishable(text)
+                except ValidationError as error:
+                    self.add_error(name, error)
+                    break
+        return cleaned
+
+
 class TagNamesField(TagField):
-    """Comma-separated tag names, each short enough to be stored."""
+    """Comma-separated tag names, each short enough to be stored and publishable."""
 
     def clean(self, value):
         names = super().clean(value)
@@ -18,4 +58,6 @@ class TagNamesField(TagField):
                 f"A tag has at most {TAG_MAX_LENGTH} characters; "
                 f"“{too_long[0][:40]}…” has {len(too_long[0])}."
             )
+        for name in names:
+            check_publishable(name)
         return names

@@ -13,6 +13,7 @@ from taggit.managers import TaggableManager
 from taggit.models import TaggedItemBase
 
 from articles.links import link
+from articles.slugs import ascii_slug
 from articles.wire import Dateline
 
 
@@ -177,7 +178,7 @@ class Story(models.Model):
 
     def save(self, *args, **kwargs):
         # Derived, but stored: readers browse by place, and that lookup needs an index.
-        self.place_slug = slugify(self.dateline_place)
+        self.place_slug = ascii_slug(self.dateline_place, fallback="", max_length=80)
         if kwargs.get("update_fields") is not None and "dateline_place" in kwargs["update_fields"]:
             kwargs["update_fields"] = {*kwargs["update_fields"], "place_slug"}
         super().save(*args, **kwargs)

@@ -72,6 +72,8 @@ from django.db.models import (
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Coalesce, Concat, Extract
+from django.db.models.signals import post_save
+from django.dispatch import receiver
 from django.shortcuts import render
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -270,6 +272,17 @@ def refresh_on_commit(pks: Iterable[int], *, using: str = DEFAULT_DB_ALIAS) -> N
         transaction.on_commit(refresh_search_fields, using=using, robust=True)
 
 
+@receiver(post_save, sender=Story)
+def index_loaded_story(sender, instance: Story, raw: bool, using: str, **kwargs) -> None:
+    """A story loaded from a fixture (``loaddata``) is searchable once the load commits.
+
+    Fixtures are saved raw, around every workflow; the refresh runs after the load's
+    transaction, when the story's sections and tags (later in the fixture) are in too.
+    """
+    if raw:
+        refresh_on_commit([instance.pk], using=using)
+
+
 # Reading the query --------------------------------------------------------------------------
 
 
@@ -316,7 +329,7 @@ class SearchResults:
 
     def count(self) -> int:
         if self._count is None:
-            found = self._matching()[: MAX_RESULTS + 1].count()
+            found = self.matching()[: MAX_RESULTS + 1].count()
             self.more = found > MAX_RESULTS
             self._count = min(found, MAX_RESULTS)
         return self._count
@@ -335,11 +348,12 @@ class SearchResults:
     def __iter__(self) -> Iterator[Story]:
         return iter(self[:])
 
-    def _matching(self) -> QuerySet:
+    def matching(self) -> QuerySet:
+        """Every matching story, unordered and unranked (the admin's search filters by it)."""
         return self.stories
 
     def _ordered(self) -> QuerySet:
-        return self._matching()
+        return self.matching()
 
     def _add_snippets(self, stories: list[Story]) -> list[Story]:
         return stories
@@ -619,7 +633,7 @@ class SQLiteResults(SearchResults):
         self.terms = list(dict.fromkeys(term.lower() for term in wanted))
         self.excluded = list(dict.fromkeys(term.lower() for term in negated))
 
-    def _matching(self) -> QuerySet:
+    def matching(self) -> QuerySet:
         stories = self.stories
         for term in self.terms:
             stories = stories.filter(self._contains(term))
@@ -636,7 +650,7 @@ class SQLiteResults(SearchResults):
 
     def _ordered(self) -> QuerySet:
         return (
-            self._matching()
+            self.matching()
             .annotate(rank=Value(0.0))
             .defer("source_text")
             .prefetch_related("sections")

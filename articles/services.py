@@ -31,12 +31,12 @@ from django.db import (
 from django.db.models import BooleanField, ExpressionWrapper, F, Prefetch, Q
 from django.db.models.functions import Upper
 from django.utils import timezone
-from django.utils.text import slugify
 from taggit.models import Tag
 
 from articles import caching, search, wire
 from articles.forms import TAG_MAX_LENGTH
 from articles.models import Section, Story, TaggedStory, text_from_paragraphs
+from articles.slugs import ascii_slug, first_free, tag_slug
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +103,11 @@ def read_sidecar(source: Path) -> Sidecar:
         raise SidecarError(f"{path.name}: tags must be a list of names")
     if tags and any(len(t.strip()) > TAG_MAX_LENGTH for t in tags):
         raise SidecarError(f"{path.name}: a tag has at most {TAG_MAX_LENGTH} characters")
+    for tag in tags or ():
+        if found := wire.unsafe_character(tag.strip()):
+            raise SidecarError(
+                f"{path.name}: tag {tag.strip()[:40]!r} has {wire.describe_character(found[1])}"
+            )
     status = data.get("status")
     if status is not None and status not in Story.Status.values:
         raise SidecarError(f"{path.name}: status must be one of {', '.join(Story.Status)}")
@@ -171,11 +176,11 @@ def build_story(
     dateline = parsed.dateline or wire.Dateline(place="")
     story = Story(
         headline=parsed.headline,
-        slug=slugify(parsed.headline)[:SLUG_MAX_LENGTH].rstrip("-") or "story",
+        slug=ascii_slug(parsed.headline, fallback="story", max_length=SLUG_MAX_LENGTH),
         status=status,
         published_at=published_at,
         dateline_place=dateline.place,
-        place_slug=slugify(dateline.place),
+        place_slug=ascii_slug(dateline.place, fallback="", max_length=80),
         dateline_date=dateline.date,
         dateline_credit=dateline.credit,
         source_text=parsed.source_text,
@@ -198,15 +203,12 @@ def unique_slug(*, slug: str, published_at: datetime | None, exclude_pk=None) ->
     if published_at is None:
         return slug
     day = timezone.localtime(published_at).date()
-    taken = set(
+    taken = (
         Story.objects.filter(published_at__date=day, slug__startswith=slug)
         .exclude(pk=exclude_pk)
         .values_list("slug", flat=True)
     )
-    candidate, n = slug, 2
-    while candidate in taken:
-        candidate, n = f"{slug}-{n}", n + 1
-    return candidate
+    return first_free(slug, taken)
 
 
 def import_wire_copy(
@@ -292,7 +294,11 @@ def import_wire_batch(
     and is raised. With ``invalidate``, cached pages are invalidated once if anything was
     published (or repaired); the import command does it once at its end instead.
     Without ``refresh_search`` the caller refreshes the new stories' search fields itself.
+
+    A ``user`` (the desk) needs ``articles.add_story``, and the publish permission for copy
+    to publish; without one (a command, run by the operator) anything may be imported.
     """
+    _require_importer(user, copies)
     attempts = 1 if transaction.get_connection().in_atomic_block else BATCH_ATTEMPTS
     for attempt in range(1, attempts + 1):
         try:
@@ -487,11 +493,8 @@ def _give_unique_slugs(stories: list[Story]) -> None:
         taken.setdefault(timezone.localtime(published_at).date(), set()).add(slug)
     for story in dated:
         day_taken = taken.setdefault(days[id(story)], set())
-        candidate, n = story.slug, 2
-        while candidate in day_taken:
-            candidate, n = f"{story.slug}-{n}", n + 1
-        story.slug = candidate
-        day_taken.add(candidate)
+        story.slug = first_free(story.slug, day_taken)
+        day_taken.add(story.slug)
 
 
 def _insert(model, objects: list) -> None:
@@ -526,7 +529,7 @@ def tags_named(names: Iterable[str]) -> dict[str, Tag]:
             first_spelling.setdefault(_tag_key(name), name)
         Tag.objects.bulk_create(
             [
-                Tag(name=name, slug=Tag().slugify(name))
+                Tag(name=name, slug=tag_slug(name))
                 for name in sorted(first_spelling.values())  # the same lock order for all
             ],
             ignore_conflicts=True,
@@ -670,6 +673,41 @@ def require_publisher(user) -> None:
         raise PermissionDenied("Only editors can publish, schedule or unpublish stories.")
 
 
+def _require(user, permission: str, message: str) -> None:
+    if user is None or not user.has_perm(permission):
+        raise PermissionDenied(message)
+
+
+def _require_importer(user, copies: Sequence[WireCopy]) -> None:
+    """A desk user importing needs to add stories, and to publish for published copy.
+
+    ``user=None`` is the operator running a command (``import_wire``, ``demo``), who may
+    import anything; every desk caller passes the signed-in user.
+    """
+    if user is None:
+        return
+    _require(user, "articles.add_story", "Only desk staff who may add stories can import copy.")
+    if any(copy.publish for copy in copies):
+        require_publisher(user)
+
+
+def _lock_for_change(story: Story, *, user) -> None:
+    """Inside a transaction: lock the story's row and refuse a user without the publish
+    permission if it is published as stored, or would be published by this save."""
+    if can_publish(user):
+        return
+    stored = (
+        Story.objects.select_for_update()
+        .filter(pk=story.pk)
+        .values_list("status", flat=True)
+        .first()
+    )
+    if stored == Story.Status.PUBLISHED:
+        raise PermissionDenied("This story is published; only editors can change it.")
+    if story.status == Story.Status.PUBLISHED:
+        raise PermissionDenied("Only editors can publish a story.")
+
+
 def mark_published(story: Story, *, now: datetime | None = None) -> str:
     """Make the story public now (a story already public keeps its time and address)."""
     now = now or timezone.now()
@@ -705,8 +743,12 @@ def save_story(*, story: Story, expected_version: int, user, comment: str = "Edi
     The version check is part of the UPDATE itself, so two editors saving at the same
     moment cannot both win: the second gets :class:`StaleEdit` and nothing of theirs is
     written. Every save keeps a revision with who and when.
+
+    Raises ``PermissionDenied`` when the story is published (as stored, read under a row
+    lock) or the save would publish it, and ``user`` may not publish.
     """
     with transaction.atomic(), reversion.create_revision():
+        _lock_for_change(story, user=user)
         claimed = Story.objects.filter(pk=story.pk, version=expected_version).update(
             version=F("version") + 1
         )
@@ -727,7 +769,8 @@ def restore_version(*, story: Story, version, user, expected_version: int) -> St
 
     Headline, standfirst, byline, dateline, sections and tags come back; the publication
     state stays as it is now (publishing is a separate, permitted step). Nothing is lost:
-    the state being replaced stays in the history.
+    the state being replaced stays in the history. A published story is restored only by
+    a user who may publish (``PermissionDenied``, before anything is written).
     """
     from articles import history
 
@@ -735,6 +778,7 @@ def restore_version(*, story: Story, version, user, expected_version: int) -> St
     comment = f"Restored the version of {timezone.localtime(version.revision.date_created):%c}"
     # One revision for the whole restore: the nested save joins this one.
     with transaction.atomic(), reversion.create_revision():
+        _lock_for_change(story, user=user)
         _apply_words(story, snapshot)
         save_story(story=story, expected_version=expected_version, user=user, comment=comment)
         _replace_sections_and_tags(story, snapshot)
@@ -745,10 +789,12 @@ def recover_story(*, version, user) -> Story:
     """Bring a deleted story back, as a draft, from its last revision.
 
     It comes back under its old id (so its history still belongs to it) and as a draft
-    whatever it was, so recovering never publishes anything by itself.
+    whatever it was, so recovering never publishes anything by itself. Only users who may
+    add stories recover them.
     """
     from articles import history
 
+    _require(user, "articles.add_story", "Only desk staff who may add stories can recover one.")
     if Story.objects.filter(pk=int(version.object_id)).exists():
         raise ValidationError("This story is not deleted.")
     data = version.field_dict
@@ -938,8 +984,9 @@ def _record_tag_change(story_ids: set[int], *, user, comment: str) -> None:
     reversion.set_comment(comment)
 
 
-def delete_stories(*, stories: Iterable[Story]) -> None:
-    """Delete stories; their revisions stay, so they can be recovered."""
+def delete_stories(*, stories: Iterable[Story], user) -> None:
+    """Delete stories; their revisions stay, so they can be recovered. Editors only."""
+    _require(user, "articles.delete_story", "Only editors can delete stories.")
     with transaction.atomic():
         Story.objects.filter(pk__in=[story.pk for story in stories]).delete()
         caching.invalidate_on_commit()

@@ -43,7 +43,8 @@ def test_demo_run_again_keeps_the_desks_edits(settings, capsys):
     call_command("demo", "--no-serve", verbosity=0)
     story = Story.objects.get()
     story.headline = "Edited on the desk"
-    services.save_story(story=story, expected_version=story.version, user=None)
+    editor = get_user_model().objects.get(username=DEMO_USERNAME)
+    services.save_story(story=story, expected_version=story.version, user=editor)
     call_command("demo", "--no-serve")
     story.refresh_from_db()
     assert (story.headline, story.version) == ("Edited on the desk", 2)

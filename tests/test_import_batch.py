@@ -197,7 +197,7 @@ def test_revisions_are_the_ones_create_revision_makes():
     data, as ``reversion.create_revision()`` records for the story
     with its sections and tags (what the admin's history, compare and recover read); a
     published one's time in UTC ("Z"), not with the wire's offset."""
-    user = make_user("wire", "Reporter")
+    user = make_user("wire", "Editor")
     results = services.import_wire_batch(
         [wire_copy(1), wire_copy(2), wire_copy(3, publish=True)], user=user
     )

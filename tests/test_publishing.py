@@ -204,32 +204,34 @@ def test_reporter_has_no_publishing_actions(client, reporter):
 
 def test_reporter_cannot_change_a_published_story(client, reporter):
     """Once live, a story is the editors' to change: a reporter sees it read-only, and a
-    save is refused with their text given back, not stored."""
+    save is refused (403) with their text given back, not stored."""
     story = make_story()
     client.force_login(reporter)
     page = client.get(change_url(story)).content.decode()
     assert 'name="headline"' not in page
     response = client.post(change_url(story), story_form_data(story, headline="Changed"))
     html = response.content.decode()
-    assert response.status_code == 200
-    assert "only editors can change it now" in html
-    assert 'value="Changed"' in html
+    assert response.status_code == 403
+    assert "so only editors can change it now" in html
+    assert "<h2>Changed</h2>" in html
     story.refresh_from_db()
     assert story.headline != "Changed"
 
 
 def test_story_published_while_a_reporter_edits_gives_their_text_back(client, reporter, editor):
-    """The reporter's save after an editor published the draft is refused with their
-    text in the form; the editor's publication stands."""
-    story = make_story(status=Story.Status.DRAFT, ago=None)
+    """The reporter's save after an editor published the draft is refused (403) with who
+    published it and everything the reporter wrote; the editor's publication stands."""
+    story = make_story(status=Story.Status.DRAFT, ago=None, sections=[("", ["Lead."])])
     opened = story_form_data(story, headline="Reporter's better headline")
+    opened["sections-0-body"] = "Reporter's new lead."
     services.publish_story(story=story, user=editor)
     client.force_login(reporter)
     response = client.post(change_url(story), opened)
     html = response.content.decode()
-    assert response.status_code == 200
-    assert "Eddie Editor saved this story" in html
-    assert 'value="Reporter&#x27;s better headline"' in html
+    assert response.status_code == 403
+    assert "This story is published (last saved by Eddie Editor at" in html
+    assert "Reporter&#x27;s better headline" in html
+    assert "Reporter&#x27;s new lead." in html
     story.refresh_from_db()
     assert story.is_public and story.headline != "Reporter's better headline"
 

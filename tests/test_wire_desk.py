@@ -310,16 +310,45 @@ def test_the_paste_box_stops_at_the_parser_limit(admin_client, url):
     assert settings.DATA_UPLOAD_MAX_MEMORY_SIZE >= 4 * wire.MAX_INPUT_BYTES
 
 
-def test_a_body_too_big_for_django_gets_a_plain_page_not_a_traceback(admin_user, url, settings):
-    """With CSRF checks on, an oversized body is refused before the view: a calm 400 page."""
+@pytest.mark.parametrize("kind", ["paste", "upload"])
+def test_a_body_too_big_is_refused_in_the_form_before_it_is_read(admin_user, url, settings, kind):
+    """Past what the desk takes at once, the form says so (413) and nothing is read or made.
+
+    Once an oversized paste met Django's bare 400 page, and an upload of any size was read
+    to disk before the view could refuse it.
+    """
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     client = Client(enforce_csrf_checks=True)
     client.force_login(admin_user)
     client.get(url)
     token = client.cookies["csrftoken"].value
-    response = client.post(url, {"copy": "x" * 5000, "csrfmiddlewaretoken": token})
-    assert response.status_code == 400
-    assert "That request could not be handled" in response.content.decode()
+    data = {"csrfmiddlewaretoken": token, "_preview": "Preview"}
+    if kind == "paste":
+        data["copy"] = "x" * 5000
+    else:
+        data["upload"] = SimpleUploadedFile("big.txt", b"x" * 5000)
+    response = client.post(url, data)
+    assert response.status_code == 413
+    page = squeeze(response)
+    assert "more than the desk takes at once" in page and "nothing of it was read" in page
+    assert 'name="copy"' in page and 'name="upload"' in page  # the form, ready again
+    assert not Story.objects.exists()
+
+
+def test_the_size_is_checked_before_the_body_is_read(admin_client, url):
+    """The refusal comes from Content-Length alone: a body never sent is never waited for."""
+    response = admin_client.post(url, {"copy": "x"}, CONTENT_LENGTH=str(50 * 1024 * 1024))
+    assert response.status_code == 413
+    assert "That is 52.4 MB" in squeeze(response)
+    assert not Story.objects.exists()
+
+
+def test_a_request_within_the_limit_still_needs_its_csrf_token(admin_user, url, seed_text):
+    """The view checks CSRF itself after the size check: a forged small POST is a 403."""
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_user)
+    response = client.post(url, {"copy": seed_text, "_create": "1"})
+    assert response.status_code == 403
     assert not Story.objects.exists()
 
 

@@ -18,6 +18,8 @@ from django.utils.html import format_html
 from taggit.models import Tag
 
 from articles import services
+from articles.forms import PublishableTextMixin
+from articles.slugs import SLUG, unique_tag_slug
 
 MERGE_TEMPLATE = "admin/taggit/tag/merge.html"
 
@@ -39,8 +41,38 @@ class MergeTagsForm(forms.Form):
         self.fields["target"].queryset = tags
 
 
+class TagForm(PublishableTextMixin, forms.ModelForm):
+    """A tag's name and its address; a slug left blank is made from the name."""
+
+    slug = forms.CharField(
+        max_length=100,
+        required=False,
+        help_text="The tag's address: letters a–z, digits and hyphens. Leave blank to make "
+        "it from the name (“Côte d’Ivoire” becomes cote-divoire).",
+    )
+
+    class Meta:
+        model = Tag
+        fields = ["name", "slug"]
+
+    def clean_slug(self):
+        slug = self.cleaned_data["slug"].strip()
+        if slug and not SLUG.match(slug):
+            raise forms.ValidationError(
+                "Use only letters a–z, digits, hyphens and underscores, or leave it blank."
+            )
+        return slug
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("slug") and cleaned.get("name"):
+            cleaned["slug"] = unique_tag_slug(cleaned["name"], exclude_pk=self.instance.pk)
+        return cleaned
+
+
 @admin.register(Tag)
 class TagAdmin(admin.ModelAdmin):
+    form = TagForm
     list_display = ["name", "slug", "story_count"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}

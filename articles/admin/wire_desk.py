@@ -6,7 +6,9 @@ anything; the preview carries the copy forward, read-only, with the suggested ta
 edit. "Create draft" imports it through ``services.import_wire_copy``, which parses again
 and never imports the same copy twice. Anything the desk cannot use (nothing sent, a file
 that is not UTF-8 text or is too large, copy the parser rejects) comes back as an error in
-the form, never as an error page.
+the form, never as an error page. A request larger than the desk accepts
+(``DATA_UPLOAD_MAX_MEMORY_SIZE``) is refused from its ``Content-Length`` before a byte of its
+body is read, so the CSRF check runs inside the view, after that one.
 
 A browser sends the read-only copy back with CRLF line breaks; that does not change the
 copy's checksum, so it is still recognised as the same copy.
@@ -19,17 +21,18 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.views.decorators.csrf import csrf_protect
 from taggit.models import Tag
 from taggit.utils import edit_string_for_tags
 
 from articles import services, wire
-from articles.forms import TagNamesField
+from articles.forms import PublishableTextMixin, TagNamesField
 from articles.models import Story
 
 TEMPLATE = "admin/articles/story/wire_desk.html"
 
 
-class WireCopyForm(forms.Form):
+class WireCopyForm(PublishableTextMixin, forms.Form):
     """The copy, pasted or uploaded, and (on the preview) the tags the draft will get."""
 
     copy = forms.CharField(
@@ -113,6 +116,29 @@ def wire_desk_view(request, model_admin):
     """Paste or upload wire copy, preview what it parses to, and save it as a draft."""
     if not model_admin.has_add_permission(request):
         raise PermissionDenied
+    size = _declared_size(request)
+    if request.method == "POST" and size > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+        refused = (
+            f"That is {size / 1_000_000:,.1f} MB, more than the desk takes at once "
+            f"({settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1_000_000:,.0f} MB), so nothing of it "
+            f"was read. One story's copy is at most {wire.MAX_INPUT_BYTES:,} bytes: check "
+            "that this is the right file."
+        )
+        response = _render(request, model_admin, form=WireCopyForm(), refused=refused)
+        response.status_code = 413
+        return response
+    return _wire_desk(request, model_admin)
+
+
+def _declared_size(request) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+@csrf_protect
+def _wire_desk(request, model_admin):
     if request.method != "POST":
         return _render(request, model_admin, form=WireCopyForm())
     form = WireCopyForm(request.POST, request.FILES)

@@ -1,8 +1,8 @@
 """Recompute the stored search fields of every story (PostgreSQL).
 
-The site keeps them fresh by itself after every edit, import, restore or tag merge. Run
-this after loading data from outside those paths (``loaddata``, a restored dump, a tag
-renamed in the tag admin, SQL by hand), or to catch up after a failed refresh.
+The site keeps them fresh by itself after every edit, import, restore, tag merge and
+``loaddata``. Run this after loading data from outside those paths (a restored dump, SQL by
+hand), or to catch up after a failed refresh.
 """
 
 from django.core.management.base import BaseCommand, CommandError
