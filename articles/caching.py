@@ -8,10 +8,12 @@ needs no change to appear: the time of the next scheduled story is kept beside t
 generation, and the first request after it bumps the generation itself.
 
 A page is kept under its path and only the query parameters its view reads (``before`` and
-``after`` on lists, say, declared with ``cached_page(view, query=...)``): tracking parameters
-(``utm_*``, ``fbclid``) and any other noise share the clean address's entry, so they can
-neither force a render per request nor fill the cache. Addresses that are not cached pages
-(the admin, a 404) never touch the cache.
+``after`` on lists, say, declared with ``cached_page(view, query=...)``), each in the one
+form the view reads it: the last value given, written canonically (``007`` is ``7``), and
+every value the view cannot use counted as one. So tracking parameters (``utm_*``,
+``fbclid``), any other noise, and made-up or padded values of the parameters a page does
+read share one entry each: they can neither force a render per request nor fill the cache.
+Addresses that are not cached pages (the admin, a 404) never touch the cache.
 
 Shared caches (a CDN, a proxy) get ``s-maxage`` and ``stale-while-revalidate``; browsers get
 a short ``max-age``, an ``ETag`` and a ``Last-Modified`` (the time of the last change), and
@@ -26,6 +28,7 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import wraps
 from urllib.parse import urlencode
@@ -182,7 +185,17 @@ class _RecentPages:
 recent_pages = _RecentPages(budget=32 * 1024 * 1024, largest=256 * 1024)
 
 
-def page_query(request) -> tuple[str, ...] | None:
+Canonical = Callable[[str], str]
+"""A query value in the one form its view reads it, or :data:`UNUSABLE`."""
+UNUSABLE = "-"
+
+
+def whole_number(value: str) -> str:
+    """``limit=007`` and ``limit=7`` ask for the same page."""
+    return (value.lstrip("0") or "0") if value.isascii() and value.isdigit() else UNUSABLE
+
+
+def page_query(request) -> Mapping[str, Canonical] | None:
     """The query parameters the page at this address reads, or None when it is not a
     cached page (``cached_page`` marks the views whose pages are)."""
     try:
@@ -192,8 +205,15 @@ def page_query(request) -> tuple[str, ...] | None:
     return getattr(match.func, "page_cache_query", None)
 
 
-def _page_key(request, token: str, query: tuple[str, ...]) -> str:
-    used = urlencode(sorted((name, v) for name in query for v in request.GET.getlist(name)))
+def _page_key(request, token: str, query: Mapping[str, Canonical]) -> str:
+    # The last value, as request.GET.get() gives the view.
+    used = urlencode(
+        sorted(
+            (name, canonical(request.GET[name]))
+            for name, canonical in query.items()
+            if name in request.GET
+        )
+    )
     digest = hashlib.sha256(f"{request.path}?{used}".encode()).hexdigest()
     return f"response:{token}:{request.scheme}:{request.get_host()}:{digest}"
 
@@ -261,11 +281,12 @@ class PageCacheMiddleware:
         return response
 
 
-def cached_page(view, *, query: tuple[str, ...] = ()):
+def cached_page(view, *, query: Mapping[str, Canonical] | None = None):
     """Mark a public view's pages for the page cache, with headers fit for a CDN.
 
-    ``query`` names the query parameters the view reads: its pages are cached under the
-    path and those alone. ``PageCacheMiddleware`` does the storing and the answering; this
+    ``query`` maps the query parameters the view reads to how it reads them (a function
+    giving each value's canonical form): its pages are cached under the path and those
+    alone. ``PageCacheMiddleware`` does the storing and the answering; this
     adds ``ETag``, ``Last-Modified`` (the time of the last change) and ``Cache-Control``.
     """
 
@@ -298,5 +319,5 @@ def cached_page(view, *, query: tuple[str, ...] = ()):
         response.page_cache = True
         return response
 
-    wrapper.page_cache_query = tuple(query)
+    wrapper.page_cache_query = dict(query or {})
     return wrapper

@@ -48,7 +48,10 @@ def build_demo_fixture(source_dir: Path = SOURCE_DIR) -> str:
         slugs.add((story.slug, day))
         story_objects += [story, *sections]
         for name in sidecar.tags if sidecar.tags is not None else parsed.tags:
-            tag = tags.setdefault(name.lower(), Tag(name=name, slug=tag_slug(name)))
+            if name.lower() not in tags:
+                taken = (tag.slug for tag in tags.values())
+                tags[name.lower()] = Tag(name=name, slug=first_free(tag_slug(name), taken))
+            tag = tags[name.lower()]
             story_objects.append(TaggedStory(content_object=story, tag=tag))
     objects = sorted(tags.values(), key=lambda t: t.name.lower()) + story_objects
     return (

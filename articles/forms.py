@@ -30,20 +30,19 @@ def check_publishable(text: str) -> None:
 
 
 class PublishableTextMixin:
-    """For a form: every text field, and every name of a list, must be publishable."""
+    """For a form: every text field must be publishable (tags check themselves, in
+    :class:`TagNamesField`). ``unchecked_fields`` names fields checked elsewhere."""
+
+    unchecked_fields: tuple[str, ...] = ()
 
     def clean(self):
         cleaned = super().clean()
         for name, value in list(cleaned.items()):
-            texts = value if isinstance(value, list | tuple) else [value]
-            for text in texts:
-                if not isinstance(text, str):
-                    continue
+            if isinstance(value, str) and name not in self.unchecked_fields:
                 try:
-                    check_publishable(text)
+                    check_publishable(value)
                 except ValidationError as error:
                     self.add_error(name, error)
-                    break
         return cleaned
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 from django.db.models import Q, QuerySet
 
@@ -43,6 +44,16 @@ def cursor_for(story) -> str:
     stamp = story.published_at.astimezone(UTC)
     micros = int(stamp.timestamp()) * 1_000_000 + stamp.microsecond
     return f"{micros}-{story.pk}"
+
+
+def canonical_cursor(cursor: str) -> str:
+    """The cursor as this site writes it, or ``"-"`` for one it did not make (the lists
+    answer those with their newest page, the API with a 400)."""
+    try:
+        when, pk = read_cursor(cursor)
+    except BadCursor:
+        return "-"
+    return cursor_for(SimpleNamespace(published_at=when, pk=pk))
 
 
 def read_cursor(cursor: str) -> tuple[datetime, int]:

@@ -775,6 +775,7 @@ def restore_version(*, story: Story, version, user, expected_version: int) -> St
     from articles import history
 
     snapshot = history.snapshot_of_version(version)
+    _check_publishable(snapshot)
     comment = f"Restored the version of {timezone.localtime(version.revision.date_created):%c}"
     # One revision for the whole restore: the nested save joins this one.
     with transaction.atomic(), reversion.create_revision():
@@ -804,6 +805,7 @@ def recover_story(*, version, user) -> Story:
             "Its wire copy has been imported again since; edit that story instead."
         )
     snapshot = history.snapshot_of_version(version)
+    _check_publishable(snapshot)
     numbers = [v.field_dict.get("version", 0) for v in history.story_versions(data["id"])]
     story = Story(
         pk=data["id"],
@@ -822,6 +824,27 @@ def recover_story(*, version, user) -> Story:
         reversion.set_user(user)
         reversion.set_comment("Recovered after deletion, as a draft")
     return story
+
+
+def _check_publishable(snapshot) -> None:
+    """Refuse words saved before the desk refused what feeds cannot carry (a vertical tab,
+    U+FFFF): bringing them back would break the feeds. Raises ``ValidationError``."""
+    texts = [
+        ("headline", snapshot.headline),
+        ("standfirst", snapshot.standfirst),
+        ("byline", snapshot.byline),
+        ("dateline place", snapshot.dateline_place),
+        ("credit", snapshot.dateline_credit),
+        *(("subheading", subheading) for subheading, _ in snapshot.sections),
+        *(("text", paragraph) for _, paragraphs in snapshot.sections for paragraph in paragraphs),
+        *(("tag", tag) for tag in snapshot.tags),
+    ]
+    for label, text in texts:
+        if found := wire.unsafe_character(text):
+            raise ValidationError(
+                f"That revision's {label} has {wire.describe_character(found[1])}, which "
+                "feeds cannot carry; nothing was changed. Edit the story instead."
+            )
 
 
 def _apply_words(story: Story, snapshot) -> None:

@@ -3,7 +3,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 from articles import api, feeds, search, views
-from articles.caching import cached_page
+from articles.caching import cached_page, whole_number
+from articles.pagination import canonical_cursor
 
 
 def public(view):
@@ -50,7 +51,7 @@ app_name = "articles"
 API = api.API_PREFIX.removeprefix("/")
 
 # What each list reads from its query string: its pages are cached under those alone.
-CURSORS = ("before", "after")
+CURSORS = {"before": canonical_cursor, "after": canonical_cursor}
 
 urlpatterns = [
     path("", public(cached_page(views.home, query=CURSORS)), name="home"),
@@ -80,7 +81,9 @@ urlpatterns = [
     path("preview/<int:pk>/", views.story_preview, name="preview"),
     path(
         f"{API}ninjs/stories/",
-        public_api(cached_page(api.story_list, query=("before", "limit"))),
+        public_api(
+            cached_page(api.story_list, query={"before": canonical_cursor, "limit": whole_number})
+        ),
         name="api_stories",
     ),
     path(

@@ -32,6 +32,16 @@ def client_address(request) -> str | None:
         return remote_addr
     try:
         # Normalised, so one address always locks out under one spelling.
-        return str(ipaddress.ip_address(forwarded[-proxies]))
+        return str(ipaddress.ip_address(_without_port(forwarded[-proxies])))
     except ValueError:
         return remote_addr
+
+
+def _without_port(entry: str) -> str:
+    """``203.0.113.5:4711`` and ``[2001:db8::5]:443``, as some load balancers write them."""
+    host, colon, port = entry.rpartition(":")
+    if not (colon and port.isascii() and port.isdigit()):
+        return entry
+    if host.startswith("[") and host.endswith("]"):
+        return host[1:-1]
+    return host if ":" not in host else entry

@@ -4,7 +4,7 @@ from django.urls import include, path
 from django.views import defaults
 
 from articles import api, sitemaps, views
-from articles.caching import cached_page
+from articles.caching import cached_page, whole_number
 from articles.urls import public
 
 urlpatterns = [
@@ -13,7 +13,7 @@ urlpatterns = [
     path("favicon.ico", public(views.favicon)),
     path(
         "sitemap.xml",
-        public(cached_page(sitemap_views.sitemap, query=("p",))),
+        public(cached_page(sitemap_views.sitemap, query={"p": whole_number})),
         {"sitemaps": sitemaps.SITEMAPS},
         name="sitemap",
     ),

@@ -14,6 +14,8 @@ from django.core.management import call_command
 from articles.fixtures import DEMO_FIXTURE
 from tests.factories import make_story
 
+pytestmark = pytest.mark.slow
+
 PAGES = {
     "home": "/",
     "story": "/2023/09/21/azerbaijan-claims-victory-after-karabakh-separatists-surrender/",

@@ -86,7 +86,7 @@ def test_one_section_over_the_limit_is_refused_with_a_message(client, editor):
     data = story_form_data(story, headline="Not saved", sections=sections(MAX_SECTIONS + 1, "New"))
     response = client.post(url, data)
     assert response.status_code == 200
-    assert "A story has at most 100 sections; this one has 101." in response.content.decode()
+    assert "A story has at most 100 sections: remove some" in response.content.decode()
     story.refresh_from_db()
     assert (story.headline, story.version) != ("Not saved", 2)
     assert story.version == 1

@@ -84,14 +84,21 @@ def state() -> tuple:
         (
             s.pk,
             s.headline,
+            s.slug,
+            s.standfirst,
+            s.byline,
+            s.dateline_place,
+            s.dateline_date,
+            s.dateline_credit,
             s.status,
             s.published_at,
             s.version,
             tuple((section.subheading, section.body) for section in s.sections.all()),
+            tuple(sorted(tag.name for tag in s.tags.all())),
         )
-        for s in Story.objects.order_by("pk").prefetch_related(sections)
+        for s in Story.objects.order_by("pk").prefetch_related(sections, "tags")
     ]
-    tags = sorted(Tag.objects.values_list("name", flat=True))
+    tags = sorted(Tag.objects.values_list("name", "slug"))
     return stories, tags, Tag.objects.count(), Story.objects.count()
 
 
@@ -337,6 +344,56 @@ CASES = [
         writes=("editor",),
     ),
     Case("merge tags", "post", TAG_LIST, merge_tags, LOGIN, 200, 302, writes=("editor",)),
+    Case(
+        "delete selected stories",
+        "post",
+        CHANGE_LIST,
+        lambda w: action("delete_selected", w.draft, post="yes"),
+        LOGIN,
+        200,
+        302,
+        writes=("editor",),
+    ),
+    Case(
+        "revision (reversion's address)",
+        "get",
+        admin("articles_story_revision", LIVE, lambda w: w.live_first.pk),
+        no_data,
+        LOGIN,
+        302,
+        302,
+    ),
+    # Tags: reporters may add one; only editors rename or delete.
+    Case(
+        "add tag",
+        "post",
+        admin("taggit_tag_add"),
+        lambda w: {"name": "Ganja", "slug": ""},
+        LOGIN,
+        302,
+        302,
+        writes=("reporter", "editor"),
+    ),
+    Case(
+        "rename tag",
+        "post",
+        admin("taggit_tag_change", lambda w: w.baku.pk),
+        lambda w: {"name": "Bakú", "slug": "baku"},
+        LOGIN,
+        403,
+        302,
+        writes=("editor",),
+    ),
+    Case(
+        "delete tag",
+        "post",
+        admin("taggit_tag_delete", lambda w: w.yerevan.pk),
+        lambda w: {"post": "yes"},
+        LOGIN,
+        403,
+        302,
+        writes=("editor",),
+    ),
     # The preview is for staff only; anyone else is told there is no such story.
     Case(
         "preview draft",

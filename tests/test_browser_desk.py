@@ -13,7 +13,7 @@ SEED = Path(__file__).resolve().parent.parent / "fixtures" / "source"
 SEED_COPY = SEED / "afp-2023-09-21-azerbaijan-claims-victory-karabakh.txt"
 PASSWORD = "correct horse battery"
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
 def log_in(page: Page, server, username: str) -> None:

@@ -79,3 +79,38 @@ def test_addresses_that_are_not_cached_pages_never_touch_the_cache(client, db, m
     monkeypatch.setattr(cache, "set", refuse)
     assert client.get("/no/such/page/?utm_source=x").status_code == 404
     assert client.get("/admin/login/").status_code == 200
+
+
+def test_made_up_cursors_share_one_entry(client, stories, django_assert_num_queries):
+    """Cursors this site did not make all get the newest page, from one cache entry."""
+    first = client.get("/?before=nonsense")
+    assert first.status_code == 200
+    entries = len(caching.recent_pages._entries)
+    for n in range(50):
+        with django_assert_num_queries(0):
+            again = client.get(f"/?before=x{n}")
+        assert again.content == first.content
+    assert len(caching.recent_pages._entries) == entries
+
+
+def test_padded_numbers_and_cursors_are_the_same_page(client, stories, django_assert_num_queries):
+    """``limit=003`` is ``limit=3``; a cursor with leading zeros is the same cursor."""
+    three = client.get("/api/ninjs/stories/?limit=3")
+    with django_assert_num_queries(0):
+        padded = client.get("/api/ninjs/stories/?limit=003")
+    assert padded.content == three.content
+    cursor = three.json()["next"].split("before=", 1)[1].split("&", 1)[0]
+    older = client.get(f"/?before={cursor}")
+    with django_assert_num_queries(0):
+        same = client.get(f"/?before=000{cursor}")
+    assert same.content == older.content
+
+
+def test_a_repeated_parameter_is_keyed_by_the_value_the_view_reads(client, stories):
+    """The view reads the last value, so the key does too: two orders, two pages."""
+    first_page = client.get("/").content.decode()
+    cursor = first_page.split("?before=", 1)[1].split('"', 1)[0]
+    newest = client.get(f"/?before={cursor}&before=nonsense").content
+    older = client.get(f"/?before=nonsense&before={cursor}").content
+    assert newest != older
+    assert "Story 4" in older.decode() and "Story 4" not in newest.decode()

@@ -47,6 +47,13 @@ def test_two_proxies_take_the_second_entry_from_the_right(settings):
     assert client_address(request("2001:db8::5, 10.0.0.2")) == "2001:db8::5"
 
 
+def test_a_port_after_the_address_is_dropped(settings):
+    """Load balancers that write ``address:port`` still name the client."""
+    settings.TRUSTED_PROXY_COUNT = 1
+    assert client_address(request("203.0.113.5:4711")) == "203.0.113.5"
+    assert client_address(request("[2001:db8::5]:443")) == "2001:db8::5"
+
+
 def test_an_ipv6_address_is_normalised(settings):
     """One IPv6 address spelled two ways is one client."""
     settings.TRUSTED_PROXY_COUNT = 1
@@ -60,7 +67,7 @@ def test_an_ipv6_address_is_normalised(settings):
         (1, ""),  # empty header
         (2, "203.0.113.5"),  # fewer entries than proxies
         (1, "203.0.113.5, not-an-address"),  # garbage where the client should be
-        (1, "203.0.113.5:4711"),  # an address with a port is not an address
+        (1, "203.0.113.5:port"),  # a port that is not a number
         (2, "203.0.113.5, , 10.0.0.2"),  # an empty entry where the client should be
     ],
 )

@@ -68,6 +68,7 @@ def test_warnings_go_to_stderr_not_into_the_json(capsys, tmp_path):
     assert "warning: no dateline found (line 3)" in err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("content", "message"),
     [
@@ -99,6 +100,7 @@ def test_missing_file_is_a_clear_error(tmp_path):
         call_command("parse_wire", tmp_path / "nope.txt")
 
 
+@pytest.mark.slow
 def test_the_seed_parses_in_a_process_that_has_no_database():
     """The command never opens the database (here it points at a closed port)."""
     result = run(SEED, DATABASE_URL="postgres://nobody@127.0.0.1:1/none")

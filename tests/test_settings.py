@@ -23,6 +23,7 @@ def check(**env: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_debug_off_without_a_secret_key_refuses_to_start():
     """No fallback secret key in production."""
     result = check(DEBUG="false", ALLOWED_HOSTS="news.example.org")
@@ -30,6 +31,7 @@ def test_debug_off_without_a_secret_key_refuses_to_start():
     assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
 
 
+@pytest.mark.slow
 def test_debug_off_without_allowed_hosts_refuses_to_start():
     """No open host list in production."""
     result = check(DEBUG="false", SECRET_KEY="x" * 50)
@@ -37,12 +39,14 @@ def test_debug_off_without_allowed_hosts_refuses_to_start():
     assert "ALLOWED_HOSTS must be set when DEBUG is off" in result.stderr
 
 
+@pytest.mark.slow
 def test_debug_off_with_both_starts():
     """With a secret key and hosts, production settings load."""
     result = check(DEBUG="false", SECRET_KEY="x" * 50, ALLOWED_HOSTS="news.example.org")
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.slow
 def test_a_mistyped_debug_value_is_an_error():
     """DEBUG=flase is not silently true."""
     result = check(DEBUG="flase")
@@ -50,6 +54,7 @@ def test_a_mistyped_debug_value_is_an_error():
     assert "DEBUG must be true or false" in result.stderr
 
 
+@pytest.mark.slow
 def test_database_url_selects_the_database(monkeypatch):
     """DATABASE_URL picks the engine; without it the demo uses a SQLite file."""
     code = "from django.conf import settings; print(settings.DATABASES['default']['ENGINE'])"
@@ -70,6 +75,7 @@ def test_database_url_selects_the_database(monkeypatch):
     assert engine(DATABASE_URL="postgres://u@db:5432/news") == "django.db.backends.postgresql"
 
 
+@pytest.mark.slow
 def test_production_settings_pass_the_deploy_check():
     """`manage.py check --deploy` finds nothing to warn about under production settings."""
     result = subprocess.run(

@@ -7,6 +7,7 @@ A vertical tab typed in the desk once made both feeds answer 500
 import xml.etree.ElementTree as ET
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.urls import reverse
 
@@ -113,3 +114,33 @@ def test_wire_copy_with_a_form_feed_publishes_feeds_that_parse(client, db):
         ET.fromstring(response.content)
     atom = client.get("/feeds/atom/").content.decode()
     assert "Talks resumed." in atom and "\x0c" not in atom
+
+
+def test_a_revision_with_unpublishable_text_is_not_restored(editor_client):
+    """Words saved before the forms refused them (a vertical tab) are never brought back."""
+    from reversion.models import Version
+
+    story = make_story(headline="Talks\vresume")  # as an older release let it be stored
+    story.headline = "Talks resume"
+    editor = get_user_model().objects.get(username="eddie")
+    services.save_story(story=story, expected_version=1, user=editor)
+    first = Version.objects.get_for_object(story).order_by("pk").first()
+    url = reverse("admin:articles_story_compare", args=[story.pk, first.pk])
+    response = editor_client.post(url, {"expected_version": 2}, follow=True)
+    assert "That revision&#x27;s headline has U+000B" in response.content.decode()
+    story.refresh_from_db()
+    assert (story.headline, story.version) == ("Talks resume", 2)
+
+
+def test_a_deleted_story_with_unpublishable_text_is_not_recovered(db):
+    """Recovering refuses the same way, naming the part and the character."""
+    from django.core.exceptions import ValidationError
+    from reversion.models import Version
+
+    editor = make_user("eddie", "Editor")
+    story = make_story(byline="Jane\uffffDoe")
+    services.delete_stories(stories=[story], user=editor)
+    deleted = Version.objects.get_deleted(Story).get()
+    with pytest.raises(ValidationError, match="That revision's byline has U\\+FFFF"):
+        services.recover_story(version=deleted, user=editor)
+    assert not Story.objects.exists()

@@ -358,3 +358,16 @@ def test_a_tag_too_long_to_store_is_a_form_error(admin_client, url, seed_text):
     assert response.status_code == 200
     assert "A tag has at most 100 characters" in response.content.decode()
     assert not Story.objects.exists()
+
+
+def test_copy_with_a_form_feed_goes_through_preview_and_create(admin_client, url):
+    """The parser reads a form feed as a line break, so the desk takes such copy too."""
+    copy = "21 Sep 2023, 09:55\n\nTalks resume\n\nBAKU (AFP) - Talks resumed.\x0cBoth met.\n"
+    preview = admin_client.post(url, {"copy": copy, "_preview": "Preview"})
+    assert preview.status_code == 200
+    assert form_errors(preview) == []
+    assert "2 in 1 section" in squeeze(preview)
+    created = admin_client.post(url, {"copy": copy, "tags": "Baku", "_create": "1"})
+    assert created.status_code == 302
+    story = Story.objects.get()
+    assert [s.paragraphs for s in story.sections.all()] == [["Talks resumed.", "Both met."]]

@@ -131,15 +131,10 @@ class SectionForm(PublishableTextMixin, forms.ModelForm):
 class SectionFormSet(BaseInlineFormSet):
     """At most ``MAX_SECTIONS`` sections, said in the desk's words rather than "forms"."""
 
-    def full_clean(self):
-        super().full_clean()
-        if any(error.code == "too_many_forms" for error in self._non_form_errors.as_data()):
-            count = self.total_form_count() - len(self.deleted_forms)
-            self._non_form_errors = self.error_class(
-                [f"A story has at most {MAX_SECTIONS} sections; this one has {count}."],
-                error_class="nonform",
-                renderer=self.renderer,
-            )
+    default_error_messages = {
+        **BaseInlineFormSet.default_error_messages,
+        "too_many_forms": "A story has at most %(num)d sections: remove some, or merge them.",
+    }
 
 
 class SectionInline(admin.StackedInline):
@@ -615,6 +610,9 @@ class StoryAdmin(VersionAdmin):
                         user=request.user,
                         expected_version=int(request.POST.get("expected_version", 0)),
                     )
+            except ValidationError as error:
+                self.message_user(request, _message(error), messages.ERROR)
+                return HttpResponseRedirect(request.path)
             except (services.StaleEdit, ValueError):
                 self.message_user(
                     request,
