@@ -13,7 +13,8 @@ form the view reads it: the last value given, written canonically (``007`` is ``
 every value the view cannot use counted as one. So tracking parameters (``utm_*``,
 ``fbclid``), any other noise, and made-up or padded values of the parameters a page does
 read share one entry each: they can neither force a render per request nor fill the cache.
-Addresses that are not cached pages (the admin, a 404) never touch the cache.
+An address with a query string that is not a cached page (the admin, a 404) never touches
+the cache.
 
 Shared caches (a CDN, a proxy) get ``s-maxage`` and ``stale-while-revalidate``; browsers get
 a short ``max-age``, an ``ETag`` and a ``Last-Modified`` (the time of the last change), and
@@ -248,7 +249,9 @@ class PageCacheMiddleware:
         seconds = settings.PAGE_CACHE_SECONDS
         if not seconds or request.method not in ("GET", "HEAD") or _resting():
             return self.get_response(request)
-        query = page_query(request)
+        # Without a query string the key is the path, whatever the view: no need to resolve
+        # it (45 µs, a twentieth of a hit); only views marked by cached_page are stored.
+        query = page_query(request) if request.META.get("QUERY_STRING") else {}
         if query is None:
             return self.get_response(request)
         try:

@@ -69,8 +69,10 @@ def test_an_empty_tag_is_not_found_whatever_the_noise(client, db):
     assert client.get("/tags/secret/").status_code == 404
 
 
-def test_addresses_that_are_not_cached_pages_never_touch_the_cache(client, db, monkeypatch):
-    """404s and the admin do not read or write the page cache."""
+def test_noise_on_addresses_that_are_not_cached_pages_never_touches_the_cache(
+    client, db, monkeypatch
+):
+    """A query string on a 404 or the admin neither reads nor writes the page cache."""
 
     def refuse(*args, **kwargs):
         raise AssertionError("the page cache was consulted")
@@ -78,7 +80,7 @@ def test_addresses_that_are_not_cached_pages_never_touch_the_cache(client, db, m
     monkeypatch.setattr(cache, "get", refuse)
     monkeypatch.setattr(cache, "set", refuse)
     assert client.get("/no/such/page/?utm_source=x").status_code == 404
-    assert client.get("/admin/login/").status_code == 200
+    assert client.get("/admin/login/?utm_source=x").status_code == 200
 
 
 def test_made_up_cursors_share_one_entry(client, stories, django_assert_num_queries):
