@@ -417,7 +417,7 @@ class PostgreSQLResults(SearchResults):
         super().__init__(stories)
         self.wanted, self.negated = _split_websearch(query)
         self.typo_lexemes: set[str] = set()
-        self.fts = SearchQuery(query, search_type="websearch", config=CONFIG)
+        self.fts = websearch(query)
         self.exact = Q(search_vector=self.fts)
         # A quoted phrase is matched word by word: every word, or a spelling close to it.
         self.typo_terms = list(
@@ -680,6 +680,23 @@ def search_stories(query: str, *, using: str = DEFAULT_DB_ALIAS) -> SearchResult
     if is_postgresql(using):
         return PostgreSQLResults(stories, query)
     return SQLiteResults(stories, query)
+
+
+def websearch(query: str) -> SearchQuery:
+    """The query as PostgreSQL reads a search box (quotes, ``-word``, ``or``)."""
+    return SearchQuery(query, search_type="websearch", config=CONFIG)
+
+
+def matching(query: str, *, using: str = DEFAULT_DB_ALIAS) -> Q:
+    """A filter for any stories, drafts too, matching ``query`` as the site search matches
+    it: the stored index on PostgreSQL, the plain-text fallback on SQLite (the admin's
+    search box). Unranked; a query with nothing to look for matches nothing."""
+    if not _split_websearch(query)[0]:
+        return Q(pk__in=[])
+    if is_postgresql(using):
+        return Q(search_vector=websearch(query))
+    fallback = SQLiteResults(Story.objects.using(using).all(), query)
+    return Q(pk__in=fallback.matching().values("pk"))
 
 
 # Snippets -----------------------------------------------------------------------------------

@@ -778,8 +778,8 @@ def restore_version(*, story: Story, version, user, expected_version: int) -> St
     _check_publishable(snapshot)
     comment = f"Restored the version of {timezone.localtime(version.revision.date_created):%c}"
     # One revision for the whole restore: the nested save joins this one.
+    # save_story refuses a user who may not change the story before anything is written.
     with transaction.atomic(), reversion.create_revision():
-        _lock_for_change(story, user=user)
         _apply_words(story, snapshot)
         save_story(story=story, expected_version=expected_version, user=user, comment=comment)
         _replace_sections_and_tags(story, snapshot)

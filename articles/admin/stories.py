@@ -8,7 +8,6 @@ permission, and a revision for each save.
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.contrib.postgres.search import SearchQuery
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, F, Q
@@ -368,15 +367,7 @@ class StoryAdmin(VersionAdmin):
             | Q(dateline_place__icontains=term)
             | Q(dateline_credit__icontains=term)
         )
-        if search.is_postgresql(queryset.db):
-            query = SearchQuery(term, search_type="websearch", config=search.CONFIG)
-            return queryset.filter(typed | Q(search_vector=query)), False
-        # SQLite keeps no search fields: the site search's own fallback, on every story.
-        fallback = search.SQLiteResults(Story.objects.using(queryset.db).all(), term)
-        if not fallback.terms:
-            return queryset.filter(typed), False
-        matching = fallback.matching().values("pk")
-        return queryset.filter(typed | Q(pk__in=matching)), False
+        return queryset.filter(typed | search.matching(term, using=queryset.db)), False
 
     def view_on_site(self, story):
         if story.is_public:
