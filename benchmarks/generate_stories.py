@@ -37,8 +37,8 @@ from django.utils.text import slugify  # noqa: E402
 from taggit.models import Tag  # noqa: E402
 
 from articles import search, services  # noqa: E402
-from articles.fixtures import SOURCE_DIR  # noqa: E402
 from articles.models import Section, Story, TaggedStory  # noqa: E402
+from articles.services.fixtures import SOURCE_DIR  # noqa: E402
 
 PLACES = [
     "BAKU", "YEREVAN", "MOSCOW", "KYIV", "PARIS", "LONDON", "WASHINGTON", "BEIJING",

@@ -18,7 +18,7 @@ other, and reports p50 and p95 in milliseconds, and how many stories each page l
 Pages: the home page; a story page (the story in the middle of the home list, with its
 related stories); a tag page (``/tags/topic-0001/``, about 1% of the stories); a place
 page (``/places/baku/``, about 1/30); a deep page of the home list, from the cursor of the
-story at 90% of the list (``articles.pagination.cursor_for``, as the "Older stories" link
+story at 90% of the list (``articles.site.pagination.cursor_for``, as the "Older stories" link
 makes it); search for a common word (``Azerbaijan``, in most stories) and for a misspelt name
 (``Pashinian`` for Pashinyan, which only typo tolerance finds).
 
@@ -45,7 +45,7 @@ import psycopg
 from benchlib import CLIENT_CORE, HOST, ROOT, Server, log
 
 sys.path.insert(0, str(ROOT))
-from articles.pagination import cursor_for
+from articles.site.pagination import cursor_for
 
 PAGES = ["home", "story", "tag", "place", "deep home", "search common", "search typo"]
 FIXED_PATHS = {

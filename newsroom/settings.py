@@ -110,12 +110,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "articles.middleware.DatabaseUnavailableMiddleware",
+    "articles.site.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
-    "articles.caching.PageCacheMiddleware",
+    "articles.site.caching.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -137,7 +137,7 @@ TEMPLATES = [
         "APP_DIRS": False,
         "OPTIONS": {
             "environment": "newsroom.jinja2.environment",
-            "context_processors": ["articles.context_processors.site"],
+            "context_processors": ["articles.site.context_processors.site"],
         },
     },
     {
@@ -176,7 +176,7 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "articles.cache_tracking.RedisCache",
+            "BACKEND": "articles.site.cache_tracking.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "newsroom",
             # A Redis that hangs must cost a reader a quarter of a second, not seconds:

@@ -3,9 +3,10 @@ from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
 from django.views import defaults
 
-from articles import api, sitemaps, views
-from articles.caching import cached_page, whole_number
-from articles.urls import public
+from articles import api
+from articles.site import sitemaps, views
+from articles.site.caching import cached_page, whole_number
+from articles.site.urls import public
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -18,7 +19,7 @@ urlpatterns = [
         name="sitemap",
     ),
     path("news-sitemap.xml", public(cached_page(sitemaps.news_sitemap)), name="news_sitemap"),
-    path("", include("articles.urls")),
+    path("", include("articles.site.urls")),
 ]
 
 

@@ -5,7 +5,7 @@ import pytest
 from django.core.cache import cache
 from django.core.management import call_command
 
-from articles.fixtures import DEMO_FIXTURE
+from articles.services.fixtures import DEMO_FIXTURE
 
 
 @pytest.fixture(autouse=True)
@@ -21,7 +21,7 @@ def plain_static_storage(settings):
 def empty_cache(monkeypatch):
     """Each test starts with nothing cached: pages from one test never serve another. Nor
     does a test that made the cache fail leave the page cache resting for the next."""
-    from articles import caching
+    from articles.site import caching
 
     monkeypatch.setattr(caching, "_rest_until", 0.0)
     cache.clear()
@@ -32,8 +32,8 @@ def empty_cache(monkeypatch):
 @pytest.fixture
 def demo_story(db):
     """The seed story, loaded from the committed demo fixture."""
-    from articles import caching
     from articles.models import Story
+    from articles.site import caching
 
     call_command("loaddata", DEMO_FIXTURE, verbosity=0)
     caching.invalidate()

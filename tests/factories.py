@@ -6,8 +6,8 @@ from itertools import count
 import reversion
 from django.utils import timezone
 
-from articles import caching
 from articles.models import Section, Story
+from articles.site import caching
 
 _numbers = count(1)
 

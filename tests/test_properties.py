@@ -12,8 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
-from articles import caching, services
+from articles import services
 from articles.models import Story
+from articles.site import caching
 from tests.factories import make_user
 
 SEED = (

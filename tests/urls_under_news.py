@@ -2,4 +2,4 @@
 
 from django.urls import include, path
 
-urlpatterns = [path("news/", include("articles.urls"))]
+urlpatterns = [path("news/", include("articles.site.urls"))]

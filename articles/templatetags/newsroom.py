@@ -5,7 +5,7 @@ The readers' pages are Jinja2 templates; their filters and globals are in newsro
 
 from django import template
 
-from articles.structured_data import iso_seconds
+from articles.site.structured_data import iso_seconds
 
 register = template.Library()
 

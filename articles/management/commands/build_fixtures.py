@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from articles import services, wire
-from articles.fixtures import DEMO_FIXTURE, SOURCE_DIR, build_demo_fixture
+from articles.services.fixtures import DEMO_FIXTURE, SOURCE_DIR, build_demo_fixture
 
 
 class Command(BaseCommand):

@@ -7,9 +7,9 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from articles import caching
-from articles.fixtures import DEMO_FIXTURE
 from articles.models import Story
+from articles.services.fixtures import DEMO_FIXTURE
+from articles.site import caching
 
 DEMO_USERNAME = "editor"
 DEMO_PASSWORD = "newsroom-demo"

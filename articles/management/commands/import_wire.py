@@ -9,8 +9,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connection, connections, reset_queries, transaction
 
-from articles import caching, search, services, wire
+from articles import search, services, wire
 from articles.models import Story
+from articles.site import caching
 
 logger = logging.getLogger(__name__)
 
