@@ -7,14 +7,32 @@ from datetime import datetime
 import reversion
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
+from django.db.models import Q
+from django.db.models.signals import pre_save
+from django.dispatch import receiver
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
+from markupsafe import Markup, escape
 from taggit.managers import TaggableManager
-from taggit.models import TaggedItemBase
+from taggit.models import Tag, TaggedItemBase
 
-from articles.links import link
 from articles.slugs import ascii_slug
 from articles.wire import Dateline
+
+TAG_MAX_LENGTH = Tag._meta.get_field("name").max_length
+
+DESK_ONLY_FIELDS = ("source_text", "search_vector", "search_document")
+"""Kept for the desk and for search, never shown to readers: readers' pages do not read them."""
+
+
+class Publication(models.TextChoices):
+    """Where a story stands for readers: the one rule, :meth:`StoryQuerySet.published`,
+    told for one story (:attr:`Story.publication`)."""
+
+    DRAFT = "draft", "Draft"
+    SCHEDULED = "scheduled", "Scheduled"
+    LIVE = "live", "Live"
 
 
 class StoryQuerySet(models.QuerySet):
@@ -31,6 +49,21 @@ class StoryQuerySet(models.QuerySet):
             status=Story.Status.PUBLISHED,
             published_at__lte=timezone.now() if at is None else at,
         )
+
+    def scheduled(self, at: datetime | None = None) -> StoryQuerySet:
+        """Published stories whose time has not come yet: they appear by themselves then."""
+        return self.filter(
+            status=Story.Status.PUBLISHED,
+            published_at__gt=timezone.now() if at is None else at,
+        )
+
+    def drafts(self) -> StoryQuerySet:
+        """Neither live nor scheduled: drafts, and a published story without a time."""
+        return self.filter(~Q(status=Story.Status.PUBLISHED) | Q(published_at__isnull=True))
+
+    def for_readers(self) -> StoryQuerySet:
+        """Without the fields readers never see (:data:`DESK_ONLY_FIELDS`)."""
+        return self.defer(*DESK_ONLY_FIELDS)
 
     def related_to(self, story, *, limit: int = 4, candidates: int = 50) -> StoryQuerySet:
         """Stories sharing the most tags with ``story``, newest first among equals.
@@ -188,19 +221,33 @@ class Story(models.Model):
         if self.published_at is None:
             return ""
         local = timezone.localtime(self.published_at)
-        return link("articles:story", local.year, local.month, local.day, self.slug)
+        return reverse("articles:story", args=[local.year, local.month, local.day, self.slug])
 
     def natural_key(self) -> tuple[str]:
         """Stories from wire copy are known by their copy, so fixtures need no ids."""
         return (self.source_checksum,)
 
     @property
+    def publication(self) -> Publication:
+        """Draft, scheduled or live, by the rule of :meth:`StoryQuerySet.published` (a
+        published story without a time is not live: it counts as a draft)."""
+        if self.status != self.Status.PUBLISHED or self.published_at is None:
+            return Publication.DRAFT
+        if self.published_at > timezone.now():
+            return Publication.SCHEDULED
+        return Publication.LIVE
+
+    @property
     def is_public(self) -> bool:
-        return (
-            self.status == self.Status.PUBLISHED
-            and self.published_at is not None
-            and self.published_at <= timezone.now()
-        )
+        return self.publication == Publication.LIVE
+
+    @property
+    def summary(self) -> str:
+        """The standfirst, or else the first paragraph (sections prefetched); may be ""."""
+        if self.standfirst:
+            return self.standfirst
+        first = next((s for s in self.sections.all() if s.paragraphs), None)
+        return first.paragraphs[0] if first else ""
 
     @property
     def dateline(self) -> Dateline | None:
@@ -245,6 +292,10 @@ class Section(models.Model):
         blank=True,
         help_text="Plain text. Separate paragraphs with a blank line.",
     )
+    # Derived from the body whenever a section is saved (render_body_html, below), so a
+    # story page does not render its paragraphs again for every reader. Not serialised:
+    # fixtures and revisions hold the words.
+    body_html = models.TextField(default="", editable=False, serialize=False)
 
     objects = SectionManager()
 
@@ -265,6 +316,40 @@ class Section(models.Model):
     @property
     def paragraphs(self) -> list[str]:
         return paragraphs_from_text(self.body)
+
+    @classmethod
+    def of_paragraphs(cls, *, story: Story, position: int, subheading: str, paragraphs) -> Section:
+        """An unsaved section holding these paragraphs, its HTML rendered (ready for
+        ``bulk_create``)."""
+        section = cls(
+            story=story,
+            position=position,
+            subheading=subheading,
+            body=text_from_paragraphs(paragraphs),
+        )
+        section.render()
+        return section
+
+    def render(self) -> None:
+        """Fill ``body_html`` from the body: for writers that skip ``save()``
+        (``bulk_create``); every save does it by itself."""
+        self.body_html = paragraphs_html(self.body)
+
+    def html_after(self, lead_in: str) -> Markup:
+        """The paragraphs, the first one opening with ``lead_in`` (the dateline), escaped."""
+        html = self.body_html or paragraphs_html(self.body)
+        span = Markup('<span class="dateline">{}</span> ').format(lead_in)
+        if not html.startswith("<p>"):
+            return Markup("<p>{}</p>\n").format(span) + Markup(html)
+        return Markup("<p>") + span + Markup(html[len("<p>") :])
+
+
+@receiver(pre_save, sender=Section)
+def render_body_html(sender, instance: Section, **kwargs) -> None:
+    """Keep ``body_html`` current however a section is saved: the desk, the services, the
+    shell, ``loaddata`` (raw saves too). ``QuerySet.update()`` and ``bulk_create`` skip
+    it: their callers use :meth:`Section.render`."""
+    instance.render()
 
 
 class TaggedStoryManager(models.Manager):
@@ -462,3 +547,8 @@ def paragraphs_from_text(text: str) -> list[str]:
 
 def text_from_paragraphs(paragraphs) -> str:
     return "\n\n".join(paragraphs)
+
+
+def paragraphs_html(text: str) -> str:
+    """The paragraphs of a section's text as HTML: each escaped, in its own ``<p>``."""
+    return "".join(f"<p>{escape(paragraph)}</p>\n" for paragraph in paragraphs_from_text(text))

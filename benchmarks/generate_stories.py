@@ -121,10 +121,13 @@ def make_batch(batch, *, seed, now, words, paragraphs, subheadings, tags) -> int
         sections, tagged = [], []
         for story in stories:
             for position in range(4):
-                body = "\n\n".join(rng.sample(paragraphs, rng.randint(2, 6)))
-                subheading = rng.choice(subheadings) if position else ""
                 sections.append(
-                    Section(story=story, position=position, subheading=subheading, body=body)
+                    Section.of_paragraphs(
+                        story=story,
+                        position=position,
+                        subheading=rng.choice(subheadings) if position else "",
+                        paragraphs=rng.sample(paragraphs, rng.randint(2, 6)),
+                    )
                 )
             tagged += [TaggedStory(content_object=story, tag=tag) for tag in rng.sample(tags, 3)]
         Section.objects.bulk_create(sections)

@@ -8,11 +8,9 @@ nothing stored can break a page, a feed or a sitemap later.
 
 from django.core.exceptions import ValidationError
 from taggit.forms import TagField
-from taggit.models import Tag
 
 from articles import wire
-
-TAG_MAX_LENGTH = Tag._meta.get_field("name").max_length
+from articles.models import TAG_MAX_LENGTH
 
 
 def check_publishable(text: str) -> None:

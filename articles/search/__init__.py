@@ -239,20 +239,42 @@ def _refresh_all(*, using: str, batch_size: int, failed: list[tuple[int, str]]) 
         )
         if not batch:
             return updated
-        try:
-            with transaction.atomic(using=using):
-                updated += refresh_stories(batch, using=using)
-        except DatabaseError:
-            # One story PostgreSQL cannot index (a vector over its 1 MB limit) must not
-            # leave the rest of its batch unsearchable: one by one, and say which.
-            for pk in batch:
+        batch_failed = refresh(batch, using=using)
+        failed += batch_failed
+        updated += len(batch) - len(batch_failed)
+        last_pk = batch[-1]
+
+
+def refresh(pks: Iterable[int], *, using: str = DEFAULT_DB_ALIAS) -> list[tuple[int, str]]:
+    """Refresh the search fields of these stories: all at once, and if that fails, one by
+    one, so that one story the database cannot index (a text-search vector past
+    PostgreSQL's 1 MB, say) does not leave the others unsearchable. Each failure is logged
+    on one line; returns ``(story id, reason)`` for each story not refreshed."""
+    pks = sorted(set(pks))
+    try:
+        with transaction.atomic(using=using):
+            refresh_stories(pks, using=using)
+        return []
+    except DatabaseError as exc:
+        if len(pks) == 1:
+            failures = [(pks[0], first_line(exc))]
+        else:
+            failures = []
+            for pk in pks:
                 try:
                     with transaction.atomic(using=using):
-                        updated += refresh_stories([pk], using=using)
+                        refresh_stories([pk], using=using)
                 except DatabaseError as error:
-                    first_line = str(error).splitlines()[0] if str(error) else repr(error)
-                    failed.append((pk, first_line))
-        last_pk = batch[-1]
+                    failures.append((pk, first_line(error)))
+    for pk, reason in failures:
+        logger.error("The search fields of story %s could not be refreshed: %s", pk, reason)
+    return failures
+
+
+def first_line(exc: BaseException) -> str:
+    """An error's first line, for a log line or a command's report."""
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 def refresh_on_commit(pks: Iterable[int], *, using: str = DEFAULT_DB_ALIAS) -> None:

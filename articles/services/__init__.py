@@ -34,8 +34,7 @@ from django.utils import timezone
 from taggit.models import Tag
 
 from articles import search, wire
-from articles.desk.forms import TAG_MAX_LENGTH
-from articles.models import Section, Story, TaggedStory, text_from_paragraphs
+from articles.models import TAG_MAX_LENGTH, Section, Story, TaggedStory
 from articles.site import caching
 from articles.slugs import ascii_slug, first_free, tag_slug
 
@@ -188,11 +187,11 @@ def build_story(
         source_checksum=parsed.checksum,
     )
     sections = [
-        Section(
+        Section.of_paragraphs(
             story=story,
             position=position,
             subheading=section.subheading or "",
-            body=text_from_paragraphs(section.paragraphs),
+            paragraphs=section.paragraphs,
         )
         for position, section in enumerate(parsed.sections)
     ]
@@ -400,33 +399,12 @@ def refresh_search_on_commit(pks: Sequence[int]) -> None:
 
 
 def refresh_search(pks: Sequence[int]) -> list[tuple[int, str]]:
-    """Refresh the search fields of these stories: all at once, and if that fails, one by
-    one, so that one story the database cannot index (a text-search vector past
-    PostgreSQL's 1 MB, say) does not leave the others unsearchable. Each failure is logged
-    on one line; returns ``(story id, reason)`` for each story still not refreshed."""
-    try:
-        with transaction.atomic():
-            search.refresh_stories(pks)
-        return []
-    except Exception as exc:
-        if len(pks) == 1:
-            failures = [(pks[0], _first_line(exc))]
-        else:
-            failures = []
-            for pk in sorted(pks):
-                try:
-                    with transaction.atomic():
-                        search.refresh_stories([pk])
-                except Exception as error:
-                    failures.append((pk, _first_line(error)))
-    for pk, reason in failures:
-        logger.error("The search fields of story %s could not be refreshed: %s", pk, reason)
-    return failures
+    """:func:`articles.search.refresh`: all at once, else one by one; the failures."""
+    return search.refresh(pks)
 
 
 def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
+    return search.first_line(exc)
 
 
 def _save_one(copy: WireCopy, *, user) -> ImportResult | DatabaseError:
@@ -719,12 +697,21 @@ def mark_published(story: Story, *, now: datetime | None = None) -> str:
     return "Published"
 
 
+SCHEDULE_IN_THE_FUTURE = "To schedule a story, give a publication time in the future."
+
+
+def check_schedule_time(at: datetime | None) -> None:
+    """Refuse a schedule time that is not in the future (``ValidationError``)."""
+    if at is None or at <= timezone.now():
+        raise ValidationError(SCHEDULE_IN_THE_FUTURE, code="schedule_in_the_past")
+
+
 def mark_scheduled(story: Story, *, at: datetime | None) -> str:
     """Publish the story by itself at ``at``, which must be in the future."""
-    if at is None or at <= timezone.now():
-        raise ValidationError(
-            {"published_at": "To schedule a story, give a publication time in the future."}
-        )
+    try:
+        check_schedule_time(at)
+    except ValidationError as error:
+        raise ValidationError({"published_at": error.messages}) from None
     story.status = Story.Status.PUBLISHED
     story.published_at = at
     story.slug = unique_slug(slug=story.slug, published_at=at, exclude_pk=story.pk)
@@ -736,6 +723,50 @@ def mark_unpublished(story: Story) -> str:
     """Take the story off the public site; it keeps its time for when it comes back."""
     story.status = Story.Status.DRAFT
     return "Unpublished"
+
+
+def create_story(*, story: Story, user, comment: str = "Created") -> Story:
+    """Save a new story written in the desk, with a revision; its sections follow through
+    :func:`save_sections` in the same transaction.
+
+    Needs ``articles.add_story``, and the publish permission for a story saved published.
+    """
+    _require(user, "articles.add_story", "Only desk staff who may add stories can add one.")
+    if story.status == Story.Status.PUBLISHED:
+        require_publisher(user)
+    with transaction.atomic(), reversion.create_revision():
+        story.save(force_insert=True)
+        search.refresh_on_commit([story.pk])
+        caching.invalidate_on_commit()
+        reversion.set_user(user)
+        reversion.set_comment(comment)
+    return story
+
+
+POSITION_PARKING = 1000
+
+
+def save_sections(
+    *, story: Story, sections: Sequence[Section], deleted: Iterable[Section] = (), user
+) -> None:
+    """Save a story's sections as the desk edited them: ``sections`` in their new order
+    (numbered 0, 1, 2…), ``deleted`` removed. Part of saving the story: call it in the
+    same transaction as :func:`save_story` or :func:`create_story`.
+    """
+    _require(user, "articles.change_story", "Only desk staff can change stories.")
+    with transaction.atomic():
+        _lock_for_change(story, user=user)
+        for section in deleted:
+            if section.pk is not None:
+                section.delete()
+        # Positions are unique per story: the old numbers move out of the way first.
+        Section.objects.filter(story=story).update(position=F("position") + POSITION_PARKING)
+        for position, section in enumerate(sections):
+            section.story = story
+            section.position = position
+            section.save()
+        search.refresh_on_commit([story.pk])
+        caching.invalidate_on_commit()
 
 
 def save_story(*, story: Story, expected_version: int, user, comment: str = "Edited") -> Story:
@@ -860,11 +891,8 @@ def _apply_words(story: Story, snapshot) -> None:
 def _replace_sections_and_tags(story: Story, snapshot) -> None:
     story.sections.all().delete()
     Section.objects.bulk_create(
-        Section(
-            story=story,
-            position=position,
-            subheading=subheading,
-            body=text_from_paragraphs(paragraphs),
+        Section.of_paragraphs(
+            story=story, position=position, subheading=subheading, paragraphs=paragraphs
         )
         for position, (subheading, paragraphs) in enumerate(snapshot.sections)
     )

@@ -368,7 +368,7 @@ def test_a_refresh_that_keeps_failing_is_reported_not_fatal(tmp_path, monkeypatc
     monkeypatch.setattr(search, "is_postgresql", lambda using="default": True)
 
     def broken(pks, **kwargs):
-        raise RuntimeError("no")
+        raise DatabaseError("no")
 
     monkeypatch.setattr(search, "refresh_stories", broken)
     paths = write_files(tmp_path, 3)
