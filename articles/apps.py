@@ -1,3 +1,4 @@
+import reversion
 from django.apps import AppConfig
 
 
@@ -7,13 +8,10 @@ class ArticlesConfig(AppConfig):
     verbose_name = "Stories"
 
     def ready(self):
-        import reversion
         from taggit.models import Tag
 
-        # slugs and search connect their receivers (ASCII tag slugs; fixtures made searchable).
-        from articles import connections, search, slugs  # noqa: F401
-
-        connections.install()
+        # Their receivers: ASCII tag slugs, and stories loaded from fixtures made searchable.
+        from articles import search, slugs  # noqa: F401
 
         # Story revisions follow their tags, so a restored revision can bring a tag back.
         if not reversion.is_registered(Tag):

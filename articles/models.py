@@ -12,12 +12,11 @@ from django.db.models.signals import pre_save
 from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.text import slugify
 from markupsafe import Markup, escape
 from taggit.managers import TaggableManager
 from taggit.models import Tag, TaggedItemBase
 
-from articles.slugs import ascii_slug
+from articles.slugs import ascii_slug, heading_anchors
 from articles.wire import Dateline
 
 TAG_MAX_LENGTH = Tag._meta.get_field("name").max_length
@@ -27,8 +26,7 @@ DESK_ONLY_FIELDS = ("source_text", "search_vector", "search_document")
 
 
 class Publication(models.TextChoices):
-    """Where a story stands for readers: the one rule, :meth:`StoryQuerySet.published`,
-    told for one story (:attr:`Story.publication`)."""
+    """Where a story stands for readers: :meth:`StoryQuerySet.published` for one story."""
 
     DRAFT = "draft", "Draft"
     SCHEDULED = "scheduled", "Scheduled"
@@ -37,24 +35,18 @@ class Publication(models.TextChoices):
 
 class StoryQuerySet(models.QuerySet):
     def published(self, at: datetime | None = None) -> StoryQuerySet:
-        """What readers may see: published, with a publication time that has come.
-
-        The one rule for "public": every public page, feed, sitemap, search and API reads
-        through it. A published story with a future ``published_at`` is scheduled; it
-        appears by itself when the time comes. ``at`` is the moment that counts as now
-        (``timezone.now()`` unless given): a query built once and run many times passes it
-        as a parameter (``articles/story_page.py``).
-        """
+        """What readers may see, the one rule for "public" that every public page, feed,
+        sitemap, search and API reads through: published, with a time that has come (a
+        future time schedules the story). ``at`` counts as now (``timezone.now()`` unless
+        given), so a query built once and run many times can take it as a parameter."""
         return self.filter(
-            status=Story.Status.PUBLISHED,
-            published_at__lte=timezone.now() if at is None else at,
+            status=Story.Status.PUBLISHED, published_at__lte=timezone.now() if at is None else at
         )
 
     def scheduled(self, at: datetime | None = None) -> StoryQuerySet:
         """Published stories whose time has not come yet: they appear by themselves then."""
         return self.filter(
-            status=Story.Status.PUBLISHED,
-            published_at__gt=timezone.now() if at is None else at,
+            status=Story.Status.PUBLISHED, published_at__gt=timezone.now() if at is None else at
         )
 
     def drafts(self) -> StoryQuerySet:
@@ -68,17 +60,13 @@ class StoryQuerySet(models.QuerySet):
     def related_to(self, story, *, limit: int = 4, candidates: int = 50) -> StoryQuerySet:
         """Stories sharing the most tags with ``story``, newest first among equals.
 
-        The candidates are counted in the tag table alone (its tag index, no join with
-        stories), then only the best few are read: the cost follows the size of the tags,
-        not of the archive. ``story`` is a story, or ``OuterRef("pk")`` for the story of an
-        enclosing query (the story page's one query).
-        """
+        Candidates are counted in the tag table's index alone, then only the best few are
+        read: the cost follows the size of the tags, not of the archive. ``story`` is a
+        story, or ``OuterRef("pk")`` for the story of an enclosing query."""
         story_id = story.pk if isinstance(story, Story) else story
         tag_ids = TaggedStory.objects.filter(content_object_id=_deeper(story_id, 2))
-        # Only published stories' tag rows (scheduled ones too: the public rule applies to
-        # the stories read below), counted by story: an index-only range of the tag-row
-        # index (tag, story_published_at, story) per tag, with no visit to the table (3 ms
-        # instead of 7 for tags of 1,000 stories each).
+        # Published stories' tag rows (scheduled too: the rule applies to the stories read
+        # below): an index-only range of (tag, story_published_at, story) per tag.
         shared_tags = TaggedStory.objects.filter(
             tag_id__in=tag_ids.values("tag_id"), story_published_at__isnull=False
         )
@@ -103,8 +91,7 @@ class StoryQuerySet(models.QuerySet):
 
 
 def _deeper(value, levels: int):
-    """``value`` as seen from ``levels`` subqueries further in: an ``OuterRef`` reaches out
-    one level per subquery, anything else is a plain value."""
+    """``value`` seen ``levels`` subqueries further in (an ``OuterRef`` reaches out one each)."""
     for _ in range(levels if isinstance(value, models.OuterRef) else 0):
         value = models.OuterRef(value)
     return value
@@ -128,8 +115,7 @@ class Story(models.Model):
         help_text="The last part of the story's address. Unique for its publication date.",
     )
     standfirst = models.TextField(
-        blank=True,
-        help_text="Optional summary shown under the headline and in search results.",
+        blank=True, help_text="Optional summary shown under the headline and in search results."
     )
     byline = models.CharField(max_length=200, blank=True, help_text="Optional, e.g. Jane Doe.")
     status = models.CharField(
@@ -181,11 +167,9 @@ class Story(models.Model):
         "refused, so no one overwrites a colleague's changes unseen.",
     )
 
-    # Derived from the story's words by articles/search.py after every change, on
-    # PostgreSQL only (on SQLite they stay empty). Not serialised: fixtures and revisions
-    # hold the words, not what is computed from them. Their GIN indexes are made by
-    # migration 0005 on PostgreSQL alone: declared here, SQLite would have to build them
-    # whenever it rebuilds this table, and it has no GIN.
+    # Derived from the words by articles/search/ on PostgreSQL (empty on SQLite); fixtures
+    # and revisions hold the words only. Their GIN indexes are made by the squashed
+    # migration 0001 on PostgreSQL alone: SQLite has no GIN, yet rebuilds tables.
     search_vector = SearchVectorField(null=True, editable=False, serialize=False)
     search_document = models.TextField(default="", editable=False, serialize=False)
 
@@ -259,18 +243,9 @@ class Story(models.Model):
     @property
     def sections_with_anchors(self) -> list[tuple[Section, str]]:
         """Sections in order, each with an ``id`` for its subheading, unique in the story."""
-        seen: set[str] = set()
-        result = []
-        for section in self.sections.all():
-            anchor = ""
-            if section.subheading:
-                base = slugify(section.subheading) or f"section-{section.position}"
-                anchor, n = base, 2
-                while anchor in seen:
-                    anchor, n = f"{base}-{n}", n + 1
-                seen.add(anchor)
-            result.append((section, anchor))
-        return result
+        sections = list(self.sections.all())
+        ids = heading_anchors((section.subheading, section.position) for section in sections)
+        return list(zip(sections, ids, strict=True))
 
 
 class SectionManager(models.Manager):
@@ -288,13 +263,9 @@ class Section(models.Model):
         max_length=200, blank=True, help_text="Leave blank for the lead section."
     )
     body = models.TextField(
-        "paragraphs",
-        blank=True,
-        help_text="Plain text. Separate paragraphs with a blank line.",
+        "paragraphs", blank=True, help_text="Plain text. Separate paragraphs with a blank line."
     )
-    # Derived from the body whenever a section is saved (render_body_html, below), so a
-    # story page does not render its paragraphs again for every reader. Not serialised:
-    # fixtures and revisions hold the words.
+    # Rendered at each save (render_body_html), not per reader; fixtures hold the words only.
     body_html = models.TextField(default="", editable=False, serialize=False)
 
     objects = SectionManager()
@@ -308,6 +279,11 @@ class Section(models.Model):
     def __str__(self) -> str:
         return self.subheading or "Lead"
 
+    def save(self, *args, **kwargs):
+        if "body" in (kwargs.get("update_fields") or ()):  # render_body_html changes it too
+            kwargs["update_fields"] = {*kwargs["update_fields"], "body_html"}
+        super().save(*args, **kwargs)
+
     def natural_key(self) -> tuple[str, int]:
         return (*self.story.natural_key(), self.position)
 
@@ -319,36 +295,27 @@ class Section(models.Model):
 
     @classmethod
     def of_paragraphs(cls, *, story: Story, position: int, subheading: str, paragraphs) -> Section:
-        """An unsaved section holding these paragraphs, its HTML rendered (ready for
-        ``bulk_create``)."""
-        section = cls(
-            story=story,
-            position=position,
-            subheading=subheading,
-            body=text_from_paragraphs(paragraphs),
-        )
+        """An unsaved section of these paragraphs, its HTML rendered (for ``bulk_create``)."""
+        body = text_from_paragraphs(paragraphs)
+        section = cls(story=story, position=position, subheading=subheading, body=body)
         section.render()
         return section
 
     def render(self) -> None:
-        """Fill ``body_html`` from the body: for writers that skip ``save()``
-        (``bulk_create``); every save does it by itself."""
+        """Fill ``body_html`` from the body, for writers that skip ``save()`` (``bulk_create``)."""
         self.body_html = paragraphs_html(self.body)
 
     def html_after(self, lead_in: str) -> Markup:
         """The paragraphs, the first one opening with ``lead_in`` (the dateline), escaped."""
-        html = self.body_html or paragraphs_html(self.body)
+        html = self.body_html or paragraphs_html(self.body) or "<p></p>\n"
         span = Markup('<span class="dateline">{}</span> ').format(lead_in)
-        if not html.startswith("<p>"):
-            return Markup("<p>{}</p>\n").format(span) + Markup(html)
-        return Markup("<p>") + span + Markup(html[len("<p>") :])
+        return Markup("<p>") + span + Markup(html.removeprefix("<p>"))
 
 
 @receiver(pre_save, sender=Section)
 def render_body_html(sender, instance: Section, **kwargs) -> None:
-    """Keep ``body_html`` current however a section is saved: the desk, the services, the
-    shell, ``loaddata`` (raw saves too). ``QuerySet.update()`` and ``bulk_create`` skip
-    it: their callers use :meth:`Section.render`."""
+    """Keep ``body_html`` current at every save, ``loaddata``'s raw ones too. ``update()``
+    and ``bulk_create`` skip it: their callers use :meth:`Section.render`."""
     instance.render()
 
 
@@ -361,20 +328,16 @@ class TaggedStoryManager(models.Manager):
 class TaggedStory(TaggedItemBase):
     """A story's tag, with a real foreign key (joins and indexes, not a generic relation).
 
-    ``story_published_at`` copies the story's ``published_at`` while the story is published
-    (NULL while it is a draft), so that a tag page is one range of the index that starts at
-    the tag, ``(tag, story_published_at DESC, content_object DESC)``, however large the
-    archive and however rare or old the tag. The database keeps it, not Python: triggers
-    made by migration 0009 (PostgreSQL and SQLite) fill it on every insert or update of a
-    tag row, and copy a story's status and time to its tag rows whenever they change. So
-    every writer is covered: ``save()``, ``bulk_create``, taggit, ``QuerySet.update()``,
-    fixtures, restored revisions, SQL by hand. Whatever Python puts in it is overwritten.
-    It only finds rows fast: what readers see is still decided by
-    ``Story.objects.published()`` on the story itself (see ``views.tag_detail``).
+    ``story_published_at`` copies the story's time while it is published (else NULL), so a
+    tag page is one range of the index ``(tag, story_published_at, content_object)`` at any
+    archive size. Triggers (squashed migration 0001, PostgreSQL and SQLite) keep it whoever
+    writes (``save()``, ``bulk_create``, ``update()``, fixtures, SQL by hand), overwriting
+    what Python sends. It only finds rows fast: readers' rule stays ``published()``.
 
-    A later migration that makes SQLite rebuild one of the two tables drops its triggers:
-    it must run ``articles.models.install_tag_triggers`` again (tests/test_tags.py checks
-    that the copy follows every kind of change).
+    A later migration that makes SQLite rebuild ``articles_story`` or ``articles_taggedstory``
+    (adding a non-null field, for one) drops their triggers: it must make them again with SQL
+    copied from the squashed migration's ``TRIGGERS``. Whether the copy follows every change:
+    ``tests/site/test_tag_pages.py::test_the_copy_follows_publication_whoever_writes``.
     """
 
     content_object = models.ForeignKey(Story, on_delete=models.CASCADE)
@@ -406,14 +369,11 @@ class TaggedStory(TaggedItemBase):
 class SearchWord(models.Model):
     """A word of the archive, as the stored search vectors hold it: typo tolerance's lexicon.
 
-    PostgreSQL's documented way to suggest spellings: the distinct lexemes of the stories'
-    ``search_vector`` (English stems, so "negotiations" is ``negoti``), with a GIN trigram
-    index made by migration 0007 on PostgreSQL alone. A misspelt query word is compared
-    with these few thousand words, never with whole documents. Kept by
-    ``articles.search.refresh_stories`` (words are added, never removed between rebuilds:
-    a word no story has any longer finds nothing) and rebuilt by ``refresh_all``. It holds
-    the words of drafts too; readers never see it, only the published stories it helps find.
-    Empty on SQLite, whose search has no typo tolerance.
+    The distinct lexemes of the stories' ``search_vector`` (stems: "negotiations" is
+    ``negoti``), with a GIN trigram index (squashed migration 0001, PostgreSQL alone): a
+    misspelt word is compared with these words, never with documents. Added to by
+    ``search.refresh_stories`` (never pruned: a stale word finds nothing), rebuilt by
+    ``refresh_all``; drafts' words too, unseen by readers. Empty on SQLite (no typo tolerance).
     """
 
     word = models.TextField(primary_key=True)
@@ -423,121 +383,6 @@ class SearchWord(models.Model):
 
     def __str__(self) -> str:
         return self.word
-
-
-# The triggers that keep TaggedStory.story_published_at (see its docstring). PostgreSQL sets
-# the new row's copy before it is written; SQLite, which cannot, updates the row just
-# written (its recursive triggers are off, so that update fires no trigger again).
-PUBLISHED_TIME = "CASE WHEN {story}.status = 'published' THEN {story}.published_at END"
-STORY_TIME = PUBLISHED_TIME.format(story="s")
-NEW_TIME = PUBLISHED_TIME.format(story="NEW")
-TAG_TRIGGERS = {
-    "postgresql": [
-        f"""
-        CREATE OR REPLACE FUNCTION articles_taggedstory_copy_time() RETURNS trigger AS $$
-        BEGIN
-            NEW.story_published_at := (
-                SELECT {STORY_TIME}
-                FROM articles_story s WHERE s.id = NEW.content_object_id
-            );
-            RETURN NEW;
-        END $$ LANGUAGE plpgsql
-        """,
-        """
-        CREATE OR REPLACE TRIGGER articles_taggedstory_copy_time
-        BEFORE INSERT OR UPDATE ON articles_taggedstory
-        FOR EACH ROW EXECUTE FUNCTION articles_taggedstory_copy_time()
-        """,
-        f"""
-        CREATE OR REPLACE FUNCTION articles_story_copy_time() RETURNS trigger AS $$
-        BEGIN
-            UPDATE articles_taggedstory SET story_published_at = {NEW_TIME}
-            WHERE content_object_id = NEW.id;
-            RETURN NULL;
-        END $$ LANGUAGE plpgsql
-        """,
-        """
-        CREATE OR REPLACE TRIGGER articles_story_copy_time_insert
-        AFTER INSERT ON articles_story
-        FOR EACH ROW EXECUTE FUNCTION articles_story_copy_time()
-        """,
-        """
-        CREATE OR REPLACE TRIGGER articles_story_copy_time_update
-        AFTER UPDATE OF status, published_at ON articles_story
-        FOR EACH ROW
-        WHEN (OLD.status IS DISTINCT FROM NEW.status
-              OR OLD.published_at IS DISTINCT FROM NEW.published_at)
-        EXECUTE FUNCTION articles_story_copy_time()
-        """,
-    ],
-    "sqlite": [
-        *(
-            f"""
-        CREATE TRIGGER IF NOT EXISTS articles_taggedstory_copy_time_{event.lower()}
-        AFTER {event} ON articles_taggedstory
-        BEGIN
-            UPDATE articles_taggedstory SET story_published_at = (
-                SELECT {STORY_TIME}
-                FROM articles_story s WHERE s.id = NEW.content_object_id
-            ) WHERE id = NEW.id;
-        END
-        """
-            for event in ("INSERT", "UPDATE")
-        ),
-        f"""
-        CREATE TRIGGER IF NOT EXISTS articles_story_copy_time_insert
-        AFTER INSERT ON articles_story
-        BEGIN
-            UPDATE articles_taggedstory SET story_published_at = {NEW_TIME}
-            WHERE content_object_id = NEW.id;
-        END
-        """,
-        f"""
-        CREATE TRIGGER IF NOT EXISTS articles_story_copy_time_update
-        AFTER UPDATE OF status, published_at ON articles_story
-        WHEN OLD.status IS NOT NEW.status OR OLD.published_at IS NOT NEW.published_at
-        BEGIN
-            UPDATE articles_taggedstory SET story_published_at = {NEW_TIME}
-            WHERE content_object_id = NEW.id;
-        END
-        """,
-    ],
-}
-TAG_TRIGGER_NAMES = {
-    "postgresql": [
-        ("articles_taggedstory_copy_time", "articles_taggedstory"),
-        ("articles_story_copy_time_insert", "articles_story"),
-        ("articles_story_copy_time_update", "articles_story"),
-    ],
-    "sqlite": [
-        ("articles_taggedstory_copy_time_insert", "articles_taggedstory"),
-        ("articles_taggedstory_copy_time_update", "articles_taggedstory"),
-        ("articles_story_copy_time_insert", "articles_story"),
-        ("articles_story_copy_time_update", "articles_story"),
-    ],
-}
-
-
-def install_tag_triggers(schema_editor) -> None:
-    """Make (or remake) the triggers and bring every tag row's copy up to date."""
-    vendor = schema_editor.connection.vendor
-    for statement in TAG_TRIGGERS[vendor]:
-        schema_editor.execute(statement)
-    schema_editor.execute(
-        "UPDATE articles_taggedstory SET story_published_at = ("
-        f"SELECT {STORY_TIME} FROM articles_story s "
-        "WHERE s.id = articles_taggedstory.content_object_id)"
-    )
-
-
-def remove_tag_triggers(schema_editor) -> None:
-    vendor = schema_editor.connection.vendor
-    for name, table in TAG_TRIGGER_NAMES[vendor]:
-        on_table = f" ON {table}" if vendor == "postgresql" else ""
-        schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}{on_table}")
-    if vendor == "postgresql":
-        schema_editor.execute("DROP FUNCTION IF EXISTS articles_taggedstory_copy_time()")
-        schema_editor.execute("DROP FUNCTION IF EXISTS articles_story_copy_time()")
 
 
 def paragraphs_from_text(text: str) -> list[str]:

@@ -1,12 +1,13 @@
 """The desk's two roles: Reporters write drafts; Editors do everything with stories.
 
-Used by the data migration that creates the groups, and by anything that needs them to
-exist again after a database has been emptied (tests that flush, for one).
+A new database gets the groups from the squashed migration 0001, which keeps its own copy
+of these lists (migrations import no app code). :func:`ensure_roles` brings them back in a
+database emptied since it was migrated (tests that flush, for one) and for the demo.
 """
 
-from django.apps import apps as installed_apps
-from django.contrib.auth.management import create_permissions
+from django.contrib.auth.models import Group, Permission
 
+APP_LABELS = ["articles", "taggit"]
 STORY_MODELS = ["story", "section", "taggedstory"]
 
 ROLES = {
@@ -29,20 +30,20 @@ ROLES = {
 }
 
 
-def ensure_roles(apps=installed_apps) -> None:
-    """Create the Reporter and Editor groups with their permissions, or bring them back."""
-    for app_label in ("articles", "taggit"):
-        app_config = apps.get_app_config(app_label)
-        # Migration state stubs lack models_module; create_permissions skips apps without.
-        had_module = getattr(app_config, "models_module", None)
-        app_config.models_module = had_module or True
-        create_permissions(app_config, verbosity=0, apps=apps)
-        app_config.models_module = had_module
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
+def ensure_roles() -> None:
+    """Create the Reporter and Editor groups with their permissions, or bring them back.
+
+    The permissions are Django's own, made by ``migrate`` and again by ``flush``; a missing
+    one is an error rather than a role quietly left without it.
+    """
     for name, codenames in ROLES.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        permissions = Permission.objects.filter(
-            content_type__app_label__in=["articles", "taggit"], codename__in=codenames
+        permissions = list(
+            Permission.objects.filter(
+                content_type__app_label__in=APP_LABELS, codename__in=codenames
+            )
         )
+        missing = set(codenames) - {permission.codename for permission in permissions}
+        if missing:
+            raise LookupError(f"Permissions {sorted(missing)} do not exist: run migrate first.")
+        group, _ = Group.objects.get_or_create(name=name)
         group.permissions.set(permissions)

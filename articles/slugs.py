@@ -7,7 +7,8 @@ divoire", "ri-ben"), then Django's ``slugify``, with a fallback for words that l
 
 Tags are made by taggit, which keeps Unicode in its slugs; a ``pre_save`` receiver gives
 every tag an ASCII slug however it was saved (the desk, an import, ``loaddata``). Bulk
-inserts send no signals: they use :func:`tag_slug` themselves.
+inserts send no signals: they use :func:`tag_slug` themselves. The anchors of a story's
+subheadings (the part after ``#``) are made here too: :func:`heading_anchors`.
 """
 
 from __future__ import annotations
@@ -43,6 +44,21 @@ def first_free(slug: str, taken: Iterable[str]) -> str:
     while candidate in taken:
         candidate, n = f"{slug}-{n}", n + 1
     return candidate
+
+
+def heading_anchors(headings: Iterable[tuple[str, int]]) -> list[str]:
+    """An ``id`` for each of a page's subheadings, given with their positions, unique among
+    them: ``truce-deal``, ``truce-deal-2``, ``section-3`` when the words leave nothing; ""
+    for a section without one (the lead). Django's ``slugify``, as anchors always were."""
+    seen: set[str] = set()
+    anchors = []
+    for heading, position in headings:
+        anchor = ""
+        if heading:
+            anchor = first_free(slugify(heading) or f"section-{position}", seen)
+            seen.add(anchor)
+        anchors.append(anchor)
+    return anchors
 
 
 def tag_slug(name: str) -> str:

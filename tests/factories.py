@@ -44,7 +44,7 @@ def _create(n, headline, status, published_at, sections, tags, fields) -> Story:
     if sections is None:
         sections = [("", [f"Lead paragraph of story {n}."])]
     Section.objects.bulk_create(
-        Section(story=story, position=i, subheading=sub, body="\n\n".join(paragraphs))
+        Section.of_paragraphs(story=story, position=i, subheading=sub, paragraphs=paragraphs)
         for i, (sub, paragraphs) in enumerate(sections)
     )
     if tags:

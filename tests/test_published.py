@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from articles.models import Story
+from articles.models import Publication, Story
 from tests.factories import make_story
 
 pytestmark = pytest.mark.django_db
@@ -52,3 +52,38 @@ def test_published_orders_newest_first():
     newer = make_story(ago=timedelta(hours=1))
     make_story(status=Story.Status.DRAFT, ago=timedelta(minutes=1))
     assert list(Story.objects.published()) == [newer, older]
+
+
+STATES = {"past": timedelta(days=1), "future": -timedelta(days=1), "no time": None}
+EXPECTED = {
+    (Story.Status.PUBLISHED, "past"): Publication.LIVE,
+    (Story.Status.PUBLISHED, "future"): Publication.SCHEDULED,
+    (Story.Status.PUBLISHED, "no time"): Publication.DRAFT,
+    (Story.Status.DRAFT, "past"): Publication.DRAFT,
+    (Story.Status.DRAFT, "future"): Publication.DRAFT,
+    (Story.Status.DRAFT, "no time"): Publication.DRAFT,
+}
+
+
+@pytest.mark.parametrize(("status", "when"), list(EXPECTED))
+def test_publication_names_the_one_queryset_that_holds_the_story(status, when):
+    """Each story is in exactly one of published(), scheduled() and drafts(), the one its
+    ``publication`` names; only a live story is public."""
+    story = make_story(status=status, ago=STATES[when])
+    querysets = {
+        Publication.LIVE: Story.objects.published(),
+        Publication.SCHEDULED: Story.objects.scheduled(),
+        Publication.DRAFT: Story.objects.drafts(),
+    }
+    holding = [name for name, stories in querysets.items() if story in stories]
+    assert holding == [story.publication] == [EXPECTED[status, when]]
+    assert story.is_public is (story.publication == Publication.LIVE)
+
+
+def test_published_and_scheduled_split_at_the_moment_given():
+    """``at`` is the moment that counts as now: a story scheduled for then is live from it."""
+    story = make_story(ago=-timedelta(hours=2))
+    later = timezone.now() + timedelta(hours=3)
+    assert list(Story.objects.published(at=later)) == [story]
+    assert not Story.objects.scheduled(at=later).exists()
+    assert list(Story.objects.scheduled()) == [story]

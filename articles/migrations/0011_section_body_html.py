@@ -27,7 +27,7 @@ def render_bodies(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("articles", "0010_ascii_slugs")]
+    dependencies = [("articles", "0001_squashed_0010_ascii_slugs")]
 
     operations = [
         migrations.AddField(
