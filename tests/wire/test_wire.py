@@ -3,10 +3,13 @@
 Pure-function tests: no database and no Django settings are needed.
 """
 
+import ast
 import codecs
 import hashlib
 import json
 import random
+import subprocess
+import sys
 import unicodedata
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -16,12 +19,9 @@ import pytest
 
 from articles import wire
 
-SEED_PATH = (
-    Path(__file__).resolve().parents[2]
-    / "fixtures"
-    / "source"
-    / "afp-2023-09-21-azerbaijan-claims-victory-karabakh.txt"
-)
+ROOT = Path(__file__).resolve().parents[2]
+WIRE_PACKAGE = ROOT / "articles" / "wire"
+SEED_PATH = ROOT / "fixtures" / "source" / "afp-2023-09-21-azerbaijan-claims-victory-karabakh.txt"
 SEED_HEADLINE = "Azerbaijan claims victory after Karabakh separatists surrender"
 SEED_DATELINE_PREFIX = "BAKU, Sept 21, 2023 (BSS/AFP) - "
 SEED_SUBHEADING_LINES = frozenset(
@@ -1206,3 +1206,53 @@ def test_a_megabyte_of_subheadings_is_refused():
     with pytest.raises(wire.WireError) as caught:
         wire.parse(text)
     assert str(caught.value) == "line 103: 249,997 sections; a story has at most 100"
+
+
+# --- A pure package -----------------------------------------------------------------------------
+
+
+def django_imports(source: str) -> list[str]:
+    """The modules from Django that ``source`` imports, by its import statements."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            names = [node.module or ""]
+        else:
+            continue
+        found += [name for name in names if name.split(".")[0] == "django"]
+    return found
+
+
+def test_the_import_scan_finds_django():
+    """The scan below would notice ``import django`` and ``from django... import``."""
+    source = "import os, django.utils\nfrom django.conf import settings\nfrom . import x\n"
+    assert django_imports(source) == ["django.utils", "django.conf"]
+
+
+def test_the_wire_package_has_no_django_import_statements():
+    """No module of ``articles/wire/`` imports Django, so the parser stays a pure function."""
+    modules = sorted(WIRE_PACKAGE.glob("*.py"))
+    assert {path.name for path in modules} >= {"__init__.py", "parser.py"}
+    found = {
+        path.name: names
+        for path in modules
+        if (names := django_imports(path.read_text(encoding="utf-8")))
+    }
+    assert found == {}
+
+
+@pytest.mark.slow
+def test_importing_the_wire_package_loads_no_django():
+    """A fresh interpreter that imports ``articles.wire`` has loaded no Django module."""
+    script = (
+        "import sys; import articles.wire; "
+        "loaded = sorted(m for m in sys.modules if m == 'django' or m.startswith('django.')); "
+        "print(loaded); assert not loaded"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == "[]"
