@@ -12,6 +12,7 @@ from datetime import date, datetime
 
 from django.contrib.contenttypes.models import ContentType
 from reversion.models import Version
+from taggit.models import Tag
 
 from articles.models import Section, Story, TaggedStory, paragraphs_from_text
 from articles.wire import Dateline
@@ -109,8 +110,6 @@ def snapshot_of_version(version: Version) -> Snapshot:
 
 
 def _tag_names(version: Version, tag_ids: list[int]) -> list[str]:
-    from taggit.models import Tag
-
     saved = {
         item.object_id: item.field_dict["name"]
         for item in version.revision.version_set.filter(

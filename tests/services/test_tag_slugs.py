@@ -5,11 +5,9 @@ taggit's slug kept the Unicode (or was empty), and the ``<slug:…>`` URL patter
 reverse it.
 """
 
-import importlib
 import json
 
 import pytest
-from django.apps import apps as django_apps
 from django.urls import reverse
 from taggit.models import Tag
 
@@ -125,23 +123,6 @@ def test_a_tag_renamed_in_the_admin_keeps_an_ascii_slug(client, db):
     assert response.status_code == 302
     tag.refresh_from_db()
     assert (tag.name, tag.slug) == ("日本", "riben")
-
-
-def test_the_migration_mends_slugs_saved_before(db):
-    """Tags stored with Unicode or empty slugs, and places, get ASCII slugs."""
-    Tag.objects.bulk_create(
-        [Tag(name="Côte d'Ivoire", slug="côte-divoire"), Tag(name="!!!", slug="")]
-    )
-    story = make_story(dateline_place="ŁÓDŹ")
-    type(story).objects.filter(pk=story.pk).update(place_slug="odz")
-    migration = importlib.import_module("articles.migrations.0010_ascii_slugs")
-    migration.make_slugs_ascii(django_apps, None)
-    assert dict(Tag.objects.values_list("name", "slug")) == {
-        "Côte d'Ivoire": "cote-divoire",
-        "!!!": "tag",
-    }
-    story.refresh_from_db()
-    assert story.place_slug == "lodz"
 
 
 def test_the_demo_fixture_slugs_are_ascii():

@@ -8,7 +8,7 @@ hand), or to catch up after a failed refresh.
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, DatabaseError
 
-from articles import search
+from articles import services
 
 
 class Command(BaseCommand):
@@ -22,8 +22,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--batch-size",
             type=int,
-            default=search.REFRESH_BATCH,
-            help=f"Stories per UPDATE (default {search.REFRESH_BATCH}).",
+            default=services.REBUILD_BATCH,
+            help=f"Stories per UPDATE (default {services.REBUILD_BATCH}).",
         )
         parser.add_argument(
             "--database", default=DEFAULT_DB_ALIAS, help="The database to rebuild."
@@ -32,22 +32,27 @@ class Command(BaseCommand):
     def handle(self, *args, batch_size, database, verbosity, **options):
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1.")
-        if not search.is_postgresql(database):
+        if not services.search_is_stored(database):
             if verbosity >= 1:
                 self.stdout.write(
                     "Nothing to rebuild: this database is not PostgreSQL, and its search "
                     "reads the stories directly."
                 )
             return
-        failed = []
         try:
-            count = search.refresh_all(using=database, batch_size=batch_size, failed=failed)
+            rebuilt = services.rebuild_search(using=database, batch_size=batch_size)
         except DatabaseError as exc:
             raise CommandError(f"Could not rebuild the search fields: {exc}") from None
         if verbosity >= 1:
-            noun = "story" if count == 1 else "stories"
-            self.stdout.write(self.style.SUCCESS(f"Rebuilt the search fields of {count} {noun}."))
-        for pk, reason in failed:
-            self.stderr.write(f"Story {pk} could not be indexed for search: {reason}")
-        if failed:
-            raise CommandError(f"{len(failed)} stories could not be indexed; the rest were.")
+            noun = "story" if rebuilt.stories == 1 else "stories"
+            self.stdout.write(
+                self.style.SUCCESS(f"Rebuilt the search fields of {rebuilt.stories} {noun}.")
+            )
+        for pk, reason in rebuilt.failed:
+            self.stderr.write(
+                self.style.ERROR(f"Story {pk} could not be indexed for search: {reason}")
+            )
+        if rebuilt.failed:
+            raise CommandError(
+                f"{len(rebuilt.failed)} stories could not be indexed; the rest were."
+            )

@@ -1,0 +1,181 @@
+"""Wire copy on its way in: files, editorial sidecars, parsing with this site's settings,
+the size the search index can take, and unsaved stories made from what was parsed.
+
+Nothing here writes to the database: :mod:`articles.services.importing` saves, and
+``build_fixtures`` serialises the unsaved stories as they are.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from django.conf import settings
+from django.db import DatabaseError
+from django.utils import timezone
+
+from articles import wire
+from articles.models import TAG_MAX_LENGTH, Section, Story
+from articles.search import first_line
+from articles.slugs import ascii_slug
+
+SLUG_MAX_LENGTH = 80
+
+SEARCH_WORDS_LIMIT = 1_000_000
+"""Bytes of distinct words a story may have for the search index: PostgreSQL refuses a
+text-search vector whose words take more than 1,048,575 bytes ("string is too long for
+tsvector"). A long wire story has tens of kilobytes of them."""
+_WORD_RUN = re.compile(r"\w+")
+
+
+class SidecarError(ValueError):
+    """An editorial sidecar that cannot be read; ``str()`` is a one-line message."""
+
+
+@dataclass(frozen=True)
+class Sidecar:
+    """Editorial decisions kept next to a piece of wire copy (``<copy>.toml``).
+
+    ``tags`` replace the parser's suggestions; ``status`` is ``draft`` or ``published``.
+    """
+
+    tags: tuple[str, ...] | None = None
+    status: str | None = None
+
+
+@dataclass(frozen=True)
+class WireCopy:
+    """Parsed wire copy to import, with the editorial decisions that go with it."""
+
+    parsed: wire.WireStory
+    publish: bool = False
+    tags: tuple[str, ...] | None = None
+
+
+def sidecar_path(source: Path) -> Path:
+    return source.with_suffix(".toml")
+
+
+def read_sidecar(source: Path) -> Sidecar:
+    """The sidecar of ``source`` if it has one, else an empty one."""
+    path = sidecar_path(source)
+    if not path.exists():
+        return Sidecar()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SidecarError(f"{path.name}: not valid TOML ({exc})") from None
+    unknown = set(data) - {"tags", "status"}
+    if unknown:
+        raise SidecarError(f"{path.name}: unknown keys {', '.join(sorted(unknown))}")
+    tags = data.get("tags")
+    if tags is not None and not (
+        isinstance(tags, list) and all(isinstance(t, str) and t.strip() for t in tags)
+    ):
+        raise SidecarError(f"{path.name}: tags must be a list of names")
+    if tags and any(len(t.strip()) > TAG_MAX_LENGTH for t in tags):
+        raise SidecarError(f"{path.name}: a tag has at most {TAG_MAX_LENGTH} characters")
+    for tag in tags or ():
+        if found := wire.unsafe_character(tag.strip()):
+            raise SidecarError(
+                f"{path.name}: tag {tag.strip()[:40]!r} has {wire.describe_character(found[1])}"
+            )
+    status = data.get("status")
+    if status is not None and status not in Story.Status.values:
+        raise SidecarError(f"{path.name}: status must be one of {', '.join(Story.Status)}")
+    return Sidecar(tags=tuple(t.strip() for t in tags) if tags else None, status=status)
+
+
+def failure_reason(exc: Exception) -> str:
+    """A one-line reason for a file that could not be read, parsed or imported."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    if isinstance(exc, DatabaseError):
+        # The database's first line ("value too long for type character varying(100)").
+        return f"the database refused the story: {first_line(exc)}"
+    return str(exc)
+
+
+def read_copy(path: Path) -> bytes:
+    """The bytes of a file of wire copy, refusing absurd sizes before reading them."""
+    size = path.stat().st_size
+    if size > wire.MAX_INPUT_BYTES:
+        raise wire.WireError(
+            f"file is {size:,} bytes; wire copy is at most {wire.MAX_INPUT_BYTES:,} bytes"
+        )
+    return path.read_bytes()
+
+
+def parse_copy(data: str | bytes, *, today: date | None = None) -> wire.WireStory:
+    """Parse wire copy with this site's wire time zone."""
+    return wire.parse(data, wire_tz=settings.WIRE_TIME_ZONE, today=today or timezone.localdate())
+
+
+def read_wire_file(path: Path, *, publish: bool = False) -> WireCopy:
+    """A file of copy, parsed, checked and ready to import with its sidecar's decisions.
+
+    Raises :class:`wire.WireError`, :class:`SidecarError` or ``OSError`` for a file that
+    cannot be imported; :func:`failure_reason` says why on one line.
+    """
+    sidecar = read_sidecar(path)
+    parsed = parse_copy(read_copy(path))
+    check_searchable(parsed)
+    return WireCopy(
+        parsed,
+        publish=publish or sidecar.status == Story.Status.PUBLISHED,
+        tags=sidecar.tags,
+    )
+
+
+def check_searchable(parsed: wire.WireStory) -> None:
+    """Refuse copy with far more distinct words than the search index can hold.
+
+    An over-estimate of the words PostgreSQL would index (each distinct lower-cased
+    whitespace-separated chunk, and each run of letters and digits in it: a hyphenated
+    compound is indexed whole and in parts), computed only for copy large enough to reach
+    the limit (a third of it), so nothing for real stories. Raises :class:`wire.WireError`.
+    """
+    size = len(parsed.source_text.encode())
+    if 3 * size <= SEARCH_WORDS_LIMIT:
+        return
+    text = parsed.source_text.lower()
+    words = set(text.split()) | set(_WORD_RUN.findall(text))
+    total = sum(len(word.encode()) for word in words)
+    if total > SEARCH_WORDS_LIMIT:
+        raise wire.WireError(
+            f"too many distinct words to index for search ({total:,} bytes of them; "
+            f"a story has at most {SEARCH_WORDS_LIMIT:,})"
+        )
+
+
+def build_story(
+    parsed: wire.WireStory, *, status: str, published_at: datetime | None
+) -> tuple[Story, list[Section]]:
+    """Unsaved model instances for a parsed story (saved by the importer, or serialised
+    as they are by ``build_fixtures``)."""
+    dateline = parsed.dateline or wire.Dateline(place="")
+    story = Story(
+        headline=parsed.headline,
+        slug=ascii_slug(parsed.headline, fallback="story", max_length=SLUG_MAX_LENGTH),
+        status=status,
+        published_at=published_at,
+        dateline_place=dateline.place,
+        place_slug=ascii_slug(dateline.place, fallback="", max_length=SLUG_MAX_LENGTH),
+        dateline_date=dateline.date,
+        dateline_credit=dateline.credit,
+        source_text=parsed.source_text,
+        source_checksum=parsed.checksum,
+    )
+    sections = [
+        Section.of_paragraphs(
+            story=story,
+            position=position,
+            subheading=section.subheading or "",
+            paragraphs=section.paragraphs,
+        )
+        for position, section in enumerate(parsed.sections)
+    ]
+    return story, sections
