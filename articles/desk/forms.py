@@ -1,4 +1,5 @@
-"""Form fields and checks shared by the desk's forms (the story admin, the wire desk, tags).
+"""The desk's forms: the story form and its sections, the schedule action's form, and the
+fields and checks they share with the wire desk and tags.
 
 Text is checked where it comes in, once: what the parser refuses in wire copy
 (``wire.unsafe_character``: control characters, U+FFFE, U+FFFF, which feeds and sitemaps
@@ -6,11 +7,18 @@ cannot carry in XML 1.0) the forms refuse too, with a message that names the cha
 nothing stored can break a page, a feed or a sitemap later.
 """
 
+from django import forms
+from django.contrib.admin.widgets import AdminSplitDateTime
 from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
 from taggit.forms import TagField
 
-from articles import wire
-from articles.models import TAG_MAX_LENGTH
+from articles import services, wire
+from articles.models import TAG_MAX_LENGTH, Section, Story
+from articles.services import history
 
 
 def check_publishable(text: str) -> None:
@@ -25,6 +33,15 @@ def check_publishable(text: str) -> None:
         f"Remove the invisible character {wire.describe_character(char)}{where}: "
         "feeds and search engines cannot carry it."
     )
+
+
+def error_text(exc: Exception) -> str:
+    """What to tell the desk when a workflow refused a change."""
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages)
+    if isinstance(exc, services.StaleEdit):
+        return "someone changed it at the same moment; try again."
+    return str(exc)
 
 
 class PublishableTextMixin:
@@ -58,3 +75,155 @@ class TagNamesField(TagField):
         for name in names:
             check_publishable(name)
         return names
+
+
+class SectionForm(PublishableTextMixin, forms.ModelForm):
+    position = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=999,
+        help_text="Sections appear in this order. Leave blank to put a new one last.",
+    )
+
+    class Meta:
+        model = Section
+        fields = ["position", "subheading", "body"]
+
+
+class SectionFormSet(BaseInlineFormSet):
+    """At most ``MAX_SECTIONS`` sections, said in the desk's words rather than "forms"."""
+
+    default_error_messages = {
+        **BaseInlineFormSet.default_error_messages,
+        "too_many_forms": "A story has at most %(num)d sections: remove some, or merge them.",
+    }
+
+    def edited_sections(self) -> list[Section]:
+        """After ``save(commit=False)``: the sections to keep, in the order the editor
+        gave. A section without a number goes last; blank extra forms are left out."""
+        kept = [
+            (form.cleaned_data.get("position"), index, form.instance)
+            for index, form in enumerate(self.forms)
+            if form not in self.deleted_forms and (form.instance.pk or form.has_changed())
+        ]
+        kept.sort(key=lambda item: (item[0] is None, item[0] or 0, item[1]))
+        return [section for _, _, section in kept]
+
+
+class StoryAdminForm(PublishableTextMixin, forms.ModelForm):
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    tags = TagNamesField(required=False, help_text="Separated by commas.")
+    can_publish = False  # set per request by StoryAdmin.get_form
+
+    class Meta:
+        model = Story
+        fields = [
+            "headline",
+            "slug",
+            "standfirst",
+            "byline",
+            "tags",
+            "dateline_place",
+            "dateline_date",
+            "dateline_credit",
+            "status",
+            "published_at",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["expected_version"].initial = self.instance.version
+        if "tags" in self.fields:
+            self.fields["tags"].widget.attrs.update(
+                {
+                    "data-suggest-url": reverse("admin:articles_tag_suggestions"),
+                    "autocomplete": "off",
+                }
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk:
+            # Inside the admin's transaction: on PostgreSQL the row stays locked until
+            # this save commits, so a second editor's save waits, then sees the change.
+            version, status = (
+                Story.objects.select_for_update()
+                .filter(pk=self.instance.pk)
+                .values_list("version", "status")
+                .get()
+            )
+            expected = cleaned.get("expected_version")
+            if expected != version:
+                raise ValidationError(conflict_message(self.instance.pk, expected))
+            if status == Story.Status.PUBLISHED and not self.can_publish:
+                raise ValidationError(
+                    "This story is published, so only editors can change it now. Your "
+                    "changes are not saved; they are still in the form below to copy."
+                )
+        if (
+            cleaned.get("status") == Story.Status.PUBLISHED
+            and cleaned.get("published_at") is None
+            and "_publish" not in self.data
+        ):
+            self.add_error(
+                "published_at",
+                "A published story needs a publication time: give one, or use "
+                "“Save and publish now”.",
+            )
+        if "_schedule" in self.data and "published_at" in self.fields:
+            try:
+                services.check_schedule_time(cleaned.get("published_at"))
+            except ValidationError as error:
+                self.add_error("published_at", error)
+        return cleaned
+
+
+class ScheduleForm(forms.Form):
+    """The schedule action's question: when the selected stories appear."""
+
+    schedule_at = forms.CharField(widget=forms.HiddenInput, initial="1")
+    at = forms.SplitDateTimeField(
+        label="Publish at",
+        widget=AdminSplitDateTime,
+        help_text="The stories appear on the site by themselves at this time.",
+    )
+
+    def clean_at(self):
+        at = self.cleaned_data["at"]
+        services.check_schedule_time(at)
+        return at
+
+
+def last_saved_by(story_pk: int) -> tuple[str, str]:
+    """Who saved the story last, and " at HH:MM" (or "Someone", "")."""
+    latest = history.story_versions(story_pk).first()
+    if latest is None:
+        return "Someone", ""
+    user = latest.revision.user
+    who = (user.get_full_name() or user.get_username()) if user else "Someone"
+    return who, f" at {timezone.localtime(latest.revision.date_created):%H:%M}"
+
+
+def conflict_message(story_pk: int, expected: int | None) -> str:
+    """Who saved the story since the editor opened it, what they changed, what to do."""
+    opened = history.version_for(story_pk, expected) if expected else None
+    current = history.snapshot_of_story(Story.objects.get(pk=story_pk))
+    who, when = last_saved_by(story_pk)
+    changed = "the story"
+    compare_url = reverse("admin:articles_story_history", args=[story_pk])
+    if opened is not None:
+        changed = history.summary(history.compare(history.snapshot_of_version(opened), current))
+        compare_url = reverse("admin:articles_story_compare", args=[story_pk, opened.pk])
+    return format_html(
+        "{} saved this story{} after you opened it and changed {}. "
+        "Your changes are not saved yet; they are still in the form below. "
+        '<a href="{}">See what changed</a>, or '
+        '<a href="{}" target="_blank" rel="noopener">open the latest version</a> '
+        "in a new tab and carry your changes across.",
+        who,
+        when,
+        changed,
+        compare_url,
+        reverse("admin:articles_story_change", args=[story_pk]),
+    )

@@ -62,8 +62,8 @@ def get_within_budget(client, url, django_assert_max_num_queries, budget) -> str
 
 
 def test_changelist_runs_a_fixed_number_of_queries(admin_client, django_assert_max_num_queries):
-    """Headline, status, place, credit, time and tags for each row: 12 queries with one
-    story and the same 12 with 40 (tags are prefetched, filters list the top values)."""
+    """The list runs the same 12 queries at most with one story as with 40."""
+    # Tags are prefetched; the filters list only the most used values.
     url = reverse("admin:articles_story_changelist")
     counts = []
     for size in (1, 40):
@@ -100,8 +100,7 @@ def test_change_form_query_budget(admin_client, django_assert_max_num_queries, d
     ],
 )
 def test_changelist_search_and_filters(admin_client, demo_story, query, found):
-    """Search covers body, subheadings and dateline; filters cover status, tag, place,
-    credit."""
+    """Search covers body, subheadings and dateline; filters status, tag, place, credit."""
     demo_story.headline = "Seed"
     demo_story.save()
     make_story(headline="Draft one", status=Story.Status.DRAFT, dateline_place="LIMA")

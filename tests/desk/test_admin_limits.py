@@ -60,8 +60,7 @@ class FieldNames(HTMLParser):
 
 
 def test_a_story_at_the_section_limit_is_saved_from_the_admin(client, editor):
-    """A story with MAX_SECTIONS sections: its form sends fewer fields than Django accepts,
-    and a save of every section is stored in order."""
+    """At MAX_SECTIONS sections the form posts within Django's limit and saves in order."""
     story = story_with_sections(MAX_SECTIONS)
     url = reverse("admin:articles_story_change", args=[story.pk])
     page = FieldNames()
@@ -140,8 +139,7 @@ def archive():
 def test_admin_search_finds_a_word_in_a_drafts_section_through_the_index(
     client, editor, archive, django_assert_max_num_queries
 ):
-    """A word only in a section's paragraph finds the story, draft or not, in a bounded
-    number of queries, without DISTINCT or a join with the sections."""
+    """A word only in a section finds the story in few queries, without DISTINCT or join."""
     found, sql = search_admin(client, "Lachin", django_assert_max_num_queries)
     assert found == ["Talks go on"]
     assert sql

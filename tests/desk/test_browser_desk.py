@@ -63,8 +63,7 @@ def test_editor_turns_wire_copy_into_a_published_story(live_server, page: Page):
 
 
 def test_two_editors_conflicting_saves(live_server, browser):
-    """Both open the story; the first save wins, the second is refused with who changed
-    it, and the second editor's text is still in the form."""
+    """The first save wins; the second says who changed it and keeps the editor's text."""
     make_user("alice", "Editor", first_name="Alice", last_name="Aliyeva")
     make_user("bob", "Editor", first_name="Bob", last_name="Baker")
     story = make_story(headline="Talks to resume", sections=[("", ["Original lead."])])
@@ -112,8 +111,7 @@ def test_reporter_cannot_publish(live_server, page: Page):
 
 
 def test_pages_and_admin_work_under_the_content_security_policy(live_server, page: Page):
-    """The browser reports no CSP violation on public pages or the editors' screens, and
-    the admin's scripts run (the tag autocomplete fills its suggestion list)."""
+    """No CSP violation on public or desk pages, and the tag autocomplete's script runs."""
     violations = []
     page.on(
         "console",

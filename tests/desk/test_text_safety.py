@@ -86,8 +86,8 @@ def test_feeds_and_sitemaps_parse_with_awkward_but_allowed_text(client, db):
 def test_the_loaded_demo_is_searchable_without_another_command(
     db, django_capture_on_commit_callbacks
 ):
-    """``loaddata fixtures/demo.json`` leaves the story findable by search (PostgreSQL's
-    stored vectors; SQLite searches the text itself)."""
+    """``loaddata fixtures/demo.json`` leaves the story findable by search."""
+    # PostgreSQL's stored vectors are filled on load; SQLite searches the text itself.
     with django_capture_on_commit_callbacks(execute=True):
         call_command("loaddata", DEMO_FIXTURE, verbosity=0)
     story = Story.objects.get()

@@ -312,11 +312,9 @@ def test_the_paste_box_stops_at_the_parser_limit(admin_client, url):
 
 @pytest.mark.parametrize("kind", ["paste", "upload"])
 def test_a_body_too_big_is_refused_in_the_form_before_it_is_read(admin_user, url, settings, kind):
-    """Past what the desk takes at once, the form says so (413) and nothing is read or made.
-
-    Once an oversized paste met Django's bare 400 page, and an upload of any size was read
-    to disk before the view could refuse it.
-    """
+    """Past what the desk takes at once, the form says so (413) and nothing is read or made."""
+    # Once an oversized paste met Django's bare 400 page, and an upload of any size was read
+    # to disk before the view could refuse it.
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     client = Client(enforce_csrf_checks=True)
     client.force_login(admin_user)
