@@ -17,7 +17,6 @@ Environment variables:
     SECURE_SSL_REDIRECT, SECURE_HSTS_SECONDS, SECURE_HSTS_INCLUDE_SUBDOMAINS,
     SECURE_HSTS_PRELOAD  production defaults: on, one year, on, on
     DATABASE_URL     e.g. postgres://user@host:5432/newsroom (default: SQLite file)
-    DATABASE_PREPARED_STATEMENTS  "false" behind a pooler that cannot keep them (default true)
     TIME_ZONE        the newsroom's time zone, used in story URLs (default UTC)
     WIRE_TIME_ZONE   the time zone of agency timestamp lines (default Asia/Dhaka, BSS's)
     REDIS_URL        e.g. redis://127.0.0.1:6379/0: the cache shared by all app servers
@@ -154,6 +153,8 @@ TEMPLATES = [
     },
 ]
 
+# Persistent connections (CONN_MAX_AGE), each checked before a request reuses it
+# (CONN_HEALTH_CHECKS), so one that died while idle is replaced, not met by a reader.
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
@@ -161,14 +162,6 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-# Prepared statements, for the queries that ask for them: the story page's, planned once
-# per connection (articles/prepared.py). Django's own queries are never prepared. Behind a
-# pooler in transaction mode that cannot keep them (PgBouncer before 1.21), set
-# DATABASE_PREPARED_STATEMENTS=false.
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
-    "DATABASE_PREPARED_STATEMENTS", True
-):
-    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # One cache shared by every app server when REDIS_URL is set; per process otherwise.
@@ -180,7 +173,7 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "newsroom",
             # A Redis that hangs must cost a reader a quarter of a second, not seconds:
-            # pages are then served uncached for a few seconds (articles/caching.py).
+            # pages are then served uncached for a few seconds (articles/site/caching.py).
             "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
         }
     }
@@ -188,7 +181,7 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Public pages: kept this long in our cache and in shared caches (s-maxage), and served
 # stale for as long again while revalidating; browsers keep them a minute. Any change to
-# content makes every cached page current at once (articles/caching.py).
+# content makes every cached page current at once (articles/site/caching.py).
 PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", 300))
 BROWSER_CACHE_SECONDS = 60
 

@@ -75,6 +75,15 @@ def test_database_url_selects_the_database(monkeypatch):
     assert engine(DATABASE_URL="postgres://u@db:5432/news") == "django.db.backends.postgresql"
 
 
+def test_connections_persist_and_are_checked_as_django_documents(settings):
+    """Persistent connections (CONN_MAX_AGE), checked before a request reuses them
+    (CONN_HEALTH_CHECKS), and no driver options of our own (no prepared statements)."""
+    database = settings.DATABASES["default"]
+    assert database["CONN_MAX_AGE"] == 600
+    assert database["CONN_HEALTH_CHECKS"] is True
+    assert database.get("OPTIONS", {}) == {}
+
+
 @pytest.mark.slow
 def test_production_settings_pass_the_deploy_check():
     """`manage.py check --deploy` finds nothing to warn about under production settings."""

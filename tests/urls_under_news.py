@@ -1,4 +1,5 @@
-"""The site's addresses mounted under /news/, for tests/test_links.py."""
+"""The site's addresses mounted under /news/ (a script prefix), for the tests of links and
+fragments in tests/site/."""
 
 from django.urls import include, path
 

@@ -4,6 +4,8 @@
 from 1 to 100), as ``{"items": [...], "next": URL or null}``. Pages are keyset-paginated
 like the readers' lists (``?before=<cursor>``, the cursor naming the last story seen): no
 OFFSET and no COUNT, however deep the page. ``GET /api/ninjs/stories/<id>/`` is one story.
+The site announces both: every story page links its document, and the home page the list,
+with ``<link rel="alternate" type="application/json">``.
 
 Every story comes through ``Story.objects.published()``: drafts and scheduled stories are
 404 here as everywhere else. Bad query parameters get a 400 with a one-line JSON error, never
@@ -25,15 +27,16 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db.models import Prefetch
 from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from articles.models import Story
+from articles.models import Section, Story
 from articles.site.pagination import BadCursor, keyset_page
 
-# Where the API's addresses start (articles/urls.py declares them under it).
+# Where the API's addresses start (articles/site/urls.py declares them under it).
 API_PREFIX = "/api/"
 NINJS_STANDARD = {
     "name": "ninjs",
@@ -191,7 +194,12 @@ def word_count(text: str) -> int:
 
 
 def _public_stories():
-    return Story.objects.published().prefetch_related("sections", "tags")
+    sections = Section.objects.order_by("position")  # not by story: that would join them
+    return (
+        Story.objects.published()
+        .for_readers()
+        .prefetch_related(Prefetch("sections", sections), "tags")
+    )
 
 
 def _list_parameters(request: HttpRequest) -> tuple[str | None, int | None]:

@@ -2,35 +2,24 @@
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Prefetch
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from taggit.models import Tag
 
-from articles.models import Story
+from articles.models import Section, Story
 
 FEED_SIZE = 20
 
 
 def latest(stories):
+    sections = Section.objects.only("story_id", "position", "body").order_by("position")
     return (
-        stories.defer("source_text", "search_vector", "search_document")
-        .prefetch_related("sections", "tags")
+        stories.for_readers()
+        .prefetch_related(Prefetch("sections", sections), "tags")
         .order_by("-published_at", "-pk")[:FEED_SIZE]
     )
-
-
-def summary(story: Story) -> str:
-    """The standfirst, or else the whole first paragraph: plain text, the framework escapes it.
-
-    Unlike the page's meta description it is not cut short: a feed reader shows it as the
-    story's introduction.
-    """
-    if story.standfirst:
-        return story.standfirst
-    first = next((s for s in story.sections.all() if s.paragraphs), None)
-    return first.paragraphs[0] if first else ""
 
 
 class LatestStoriesFeed(Feed):
@@ -56,7 +45,9 @@ class LatestStoriesFeed(Feed):
         return story.headline
 
     def item_description(self, story):
-        return summary(story)
+        # Plain text (the framework escapes it), and whole, unlike the page's description:
+        # a feed reader shows it as the story's introduction.
+        return story.summary
 
     def item_link(self, story):
         return story.get_absolute_url()

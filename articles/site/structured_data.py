@@ -23,11 +23,8 @@ def iso_seconds(value) -> str:
 
 
 def description(story: Story) -> str:
-    """The standfirst, or else the opening of the first paragraph, in one short line."""
-    text = story.standfirst
-    if not text:
-        first = next((s for s in story.sections.all() if s.paragraphs), None)
-        text = first.paragraphs[0] if first else story.headline
+    """The story's summary (:attr:`Story.summary`), else its headline, in one short line."""
+    text = story.summary or story.headline
     return Truncator(" ".join(text.split())).chars(DESCRIPTION_CHARS)
 
 

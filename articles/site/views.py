@@ -4,20 +4,22 @@ from datetime import date, timedelta
 
 from django.core.cache import cache
 from django.db import DatabaseError, connection
-from django.db.models import F
+from django.db.models import F, Prefetch
 from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
+from markupsafe import Markup
 from taggit.models import Tag
 
-from articles import story_page
-from articles.models import Story
+from articles.models import Section, Story
 from articles.site import caching, structured_data
 from articles.site.pagination import BadCursor, keyset_page
 
 STORIES_PER_PAGE = 20
+RELATED_STORIES = 4
 # Saves within a few minutes of publication are not worth an "Updated" line.
 EDIT_GRACE = timedelta(minutes=5)
 
@@ -27,8 +29,7 @@ def _page(request, stories, **options):
 
     A cursor this site did not make (edited by hand, cut short) gives the newest page.
     """
-    stories = stories.defer(*story_page.UNSHOWN_FIELDS)
-    stories = stories.prefetch_related("tags")
+    stories = stories.for_readers().prefetch_related("tags")
     try:
         return keyset_page(
             stories,
@@ -46,15 +47,34 @@ def home(request):
     return render(request, "articles/home.html", {"page": page})
 
 
+def with_body(stories):
+    """Stories with what a story page shows of them: sections in order, and tags.
+
+    Three queries however many sections and tags: the stories, then one each for all their
+    sections (the stored HTML and the text the description and word count read) and tags.
+    """
+    # In order of position alone: the model's ordering, by story first, would join the
+    # stories again to order by theirs.
+    sections = Section.objects.order_by("position")
+    return stories.for_readers().prefetch_related(Prefetch("sections", sections), "tags")
+
+
 def story_detail(request, year: int, month: int, day: int, slug: str):
     try:
         day_published = date(year, month, day)
     except ValueError:
         raise Http404("No such date.") from None
-    page = story_page.load(slug, day_published)
-    if page is None:
+    story = (
+        with_body(Story.objects.published())
+        .filter(slug=slug, published_at__date=day_published)
+        # One story per slug and day (the desk sees to it); should two ever share them,
+        # the first one made is the one readers get.
+        .order_by("pk")
+        .first()
+    )
+    if story is None:
         raise Http404("No such story.")
-    return _render_story(request, page.story, related=page.related, latest_news=page.latest)
+    return _render_story(request, story)
 
 
 def story_preview(request, pk: int):
@@ -66,18 +86,15 @@ def story_preview(request, pk: int):
     user = request.user
     if not (user.is_active and user.is_staff and user.has_perm("articles.view_story")):
         raise Http404("No such story.")
-    story = get_object_or_404(Story.objects.prefetch_related("sections", "tags"), pk=pk)
-    related = Story.objects.published().related_to(story, limit=story_page.RELATED_STORIES)
-    related = related.only("headline", "slug", "published_at")
-    response = _render_story(request, story, related=related, preview=True)
+    story = get_object_or_404(with_body(Story.objects.all()), pk=pk)
+    response = _render_story(request, story, preview=True)
     patch_cache_control(response, private=True, no_store=True)
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
 
-def _render_story(request, story: Story, *, related, latest_news=None, preview: bool = False):
-    """The story page. ``latest_news`` is the sidebar's list when the view has it already;
-    otherwise the template reads it."""
+def _render_story(request, story: Story, *, preview: bool = False):
+    """The story page (the sidebar is a cached fragment of the layout's own)."""
     edited = story.published_at and story.updated_at - story.published_at > EDIT_GRACE
     summary = structured_data.description(story)
     canonical = None
@@ -85,9 +102,9 @@ def _render_story(request, story: Story, *, related, latest_news=None, preview: 
         canonical = request.build_absolute_uri(story.get_absolute_url())
     context = {
         "story": story,
+        "body": story_body(story),
         "updated_at": story.updated_at if edited else None,
-        "related": related,
-        "latest_news": latest_news,
+        "related_stories": related_stories(request, story),
         "preview": preview,
         "description": summary,
         "canonical": canonical,
@@ -96,6 +113,33 @@ def _render_story(request, story: Story, *, related, latest_news=None, preview: 
         else structured_data.news_article_json(story, request, url=canonical, summary=summary),
     }
     return render(request, "articles/story_detail.html", context)
+
+
+def related_stories(request, story: Story) -> Markup:
+    """The public stories sharing most tags with this one, as HTML kept in the cache until
+    the next change of content: working them out is much of what a story page costs."""
+
+    def render_list() -> str:
+        related = (
+            Story.objects.published()
+            .related_to(story, limit=RELATED_STORIES)
+            .only("headline", "slug", "published_at")
+        )
+        return render_to_string("includes/related_stories.html", {"related": related})
+
+    return Markup(caching.cached_fragment(request, f"related-{story.pk}", render_list))
+
+
+def story_body(story: Story) -> list[tuple[Section, str, Markup]]:
+    """Each section with its anchor and its HTML as stored when it was saved; the dateline
+    opens the first paragraph of the lead."""
+    body = []
+    for section, anchor in story.sections_with_anchors:
+        html = Markup(section.body_html)
+        if not body and html and story.dateline:
+            html = section.html_after(str(story.dateline))
+        body.append((section, anchor, html))
+    return body
 
 
 def tag_detail(request, slug: str):
@@ -107,7 +151,7 @@ def tag_detail(request, slug: str):
     The public rule still applies to the stories themselves, so a copy that ever went stale
     could misplace a story in the list, never let a draft in. (The copy is not also required
     to equal the story's time in the query: that condition made PostgreSQL expect one row,
-    read all of the tag's stories and sort them, 6 ms at 100,000 stories instead of 0.3.)
+    then read all of the tag's stories and sort them, many times slower on a large archive.)
     """
     tag = get_object_or_404(Tag, slug=slug)
     stories = (

@@ -1,7 +1,5 @@
 """Public pages are cached, and every change readers could see makes them current at once."""
 
-import os
-import socket
 import time
 from datetime import timedelta
 
@@ -14,55 +12,12 @@ from django.utils import timezone
 
 from articles import services
 from articles.models import Story
-from articles.site import cache_tracking, caching
+from articles.site import caching
 from articles.site.cache_tracking import RedisCache
 from tests.factories import make_story, make_user
+from tests.site.conftest import REDIS_URL
 
 pytestmark = pytest.mark.django_db
-
-REDIS = ("127.0.0.1", 6379)
-REDIS_URL = "redis://127.0.0.1:6379/15"
-
-
-def redis_answers() -> bool:
-    with socket.socket() as s:
-        s.settimeout(1)
-        return s.connect_ex(REDIS) == 0
-
-
-@pytest.fixture(params=["locmem", "redis"])
-def any_cache(request, settings):
-    """The per-process cache, and Redis as several app servers share it."""
-    if request.param == "redis":
-        if not redis_answers():
-            if os.environ.get("CI"):
-                pytest.fail("Redis is not reachable at 127.0.0.1:6379")
-            pytest.skip("Redis is not reachable at 127.0.0.1:6379")
-        settings.CACHES = {
-            "default": {
-                "BACKEND": "articles.site.cache_tracking.RedisCache",
-                "LOCATION": REDIS_URL,
-                "KEY_PREFIX": "newsroom-tests",
-            }
-        }
-    cache.clear()
-    caching.recent_pages.clear()
-    yield request.param
-    cache.clear()
-    stop_trackers()
-
-
-def stop_trackers() -> None:
-    for tracker in list(cache_tracking._trackers.values()):
-        tracker.stop()
-    cache_tracking._trackers.clear()
-
-
-@pytest.fixture
-def redis_cache(any_cache):
-    if any_cache != "redis":
-        pytest.skip("this is what the shared Redis cache does")
-    return any_cache
 
 
 def redis_admin():

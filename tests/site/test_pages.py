@@ -182,20 +182,6 @@ def test_repeated_subheadings_get_distinct_anchors(client):
     assert [anchor for anchor, _ in section_headings(html)] == ["update", "update-2"]
 
 
-@pytest.mark.parametrize("size", [1, 12])
-def test_story_page_query_count_is_fixed(client, django_assert_max_num_queries, size):
-    """Story, sections, tags, related stories, latest news: one query, however many
-    sections and tags (articles/story_page.py)."""
-    story = make_story(
-        sections=[("", ["Lead."])] + [(f"Part {n}", [f"Text {n}."]) for n in range(size)],
-        tags=[f"Tag {n}" for n in range(size)],
-    )
-    with django_assert_max_num_queries(1):
-        response = client.get(story.get_absolute_url())
-    assert len(section_headings(response.content.decode())) == size
-    assert response.content.decode().count('rel="tag"') == size
-
-
 @pytest.mark.parametrize("size", [1, 15])
 def test_list_pages_query_count_is_fixed(client, django_assert_max_num_queries, size):
     """Home, tag and place pages: a fixed number of queries, however many stories and

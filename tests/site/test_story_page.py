@@ -1,17 +1,16 @@
-"""The story page's one query (articles/story_page.py) and the prepared queries it runs on
-(articles/prepared.py): the same story, sections, tags, related stories and latest news as
-the ORM reads one by one, for each request's own slug, day and time."""
+"""The story page, read through the ORM: the right story for each address and time, its
+sections from their stored HTML, its tags and related stories, in a fixed number of queries."""
 
-from datetime import date, datetime, timedelta
+import re
+from datetime import date, timedelta
+from html import unescape
 
 import pytest
-from django.db import connection, connections
-from django.db.models import F
+from django.db.models import Value
+from django.urls import reverse
 from django.utils import timezone
 
-from articles import story_page
-from articles.models import Story
-from articles.prepared import PreparedQuery
+from articles.models import Section, Story
 from tests.factories import make_story
 
 pytestmark = pytest.mark.django_db
@@ -19,16 +18,19 @@ pytestmark = pytest.mark.django_db
 AWKWARD = 'Quotes " and \\ backslashes, <tags> & “curly” text, émigré, 東京, tab\there'
 
 
-def load(story: Story) -> story_page.StoryPage | None:
-    return story_page.load(story.slug, timezone.localdate(story.published_at))
+def page(client, story: Story) -> str:
+    response = client.get(story.get_absolute_url())
+    assert response.status_code == 200
+    return response.content.decode()
 
 
-def listed(stories) -> list[tuple]:
-    return [(s.pk, s.headline, s.slug, s.published_at) for s in stories]
+def related_headlines(html: str) -> list[str]:
+    related = re.search(r'<section class="related".*?</section>', html, re.S)
+    return re.findall(r">([^<>]+)</a>", related.group()) if related else []
 
 
-def test_the_page_holds_what_the_orm_reads():
-    """Every field, section and tag as the ORM has them, awkward text and all, in order."""
+def test_the_page_shows_every_field_section_and_tag_escaped(client):
+    """Awkward text everywhere comes out escaped, sections in order, the dateline first."""
     story = make_story(
         headline=AWKWARD,
         standfirst=AWKWARD,
@@ -39,143 +41,109 @@ def test_the_page_holds_what_the_orm_reads():
         sections=[("", [AWKWARD, "Second."]), ("Zeta", ["Z."]), ("Alpha", ["A.\nStill A."])],
         tags=["Zebra", "Aardvark", AWKWARD[:90]],
     )
-    page = load(story)
-    expected = Story.objects.prefetch_related("sections", "tags").get(pk=story.pk)
-    for field in Story._meta.concrete_fields:
-        if field.attname not in story_page.UNSHOWN_FIELDS:
-            assert getattr(page.story, field.attname) == getattr(expected, field.attname)
-    assert page.story.get_deferred_fields() == set(story_page.UNSHOWN_FIELDS)
-    sections = [(s.pk, s.position, s.subheading, s.body) for s in page.story.sections.all()]
-    assert sections == [(s.pk, s.position, s.subheading, s.body) for s in expected.sections.all()]
-    # Tags in the order they were given to the story, as the tag rows were made.
-    tags = [(t.pk, t.name, t.slug) for t in page.story.tags.all()]
-    assert tags == [
-        (t.pk, t.name, t.slug)
-        for t in expected.tags.order_by(F("articles_taggedstory_items__pk").asc())
-    ]
-    assert [t.name for t in page.story.tags.all()] == ["Zebra", "Aardvark", AWKWARD[:90]]
+    html = page(client, story)
+    text = unescape(html)
+    assert f"<h1>{AWKWARD}</h1>" in text
+    assert f'<p class="standfirst">{AWKWARD}</p>' in text
+    assert '<span class="byline">By Jane Doe</span>' in html
+    lead = f'<p><span class="dateline">BAKU, Sept 21, 2023 (AFP) -</span> {AWKWARD}</p>'
+    assert lead in text
+    assert re.findall(r'<section aria-labelledby="([^"]+)">', html) == ["zeta", "alpha"]
+    assert text.index("Second.") < text.index("Z.") < text.index("Still A.")
+    assert sorted(unescape(t) for t in re.findall(r'rel="tag">([^<]+)</a>', html)) == sorted(
+        ["Zebra", "Aardvark", AWKWARD[:90]]
+    )
+    assert "<tags>" not in html and "&lt;tags&gt;" in html
 
 
-def test_related_and_latest_are_the_orms_lists():
-    """Most shared tags first, then newest; the sidebar's newest five, drafts and future
-    stories in neither."""
+def test_sections_come_from_their_stored_html(client):
+    """The page shows each section's HTML as it was stored when saved: it does not render
+    the paragraphs again (here the stored HTML says something the text does not)."""
+    story = make_story(sections=[("", ["Lead."]), ("Later", ["Text."])])
+    Section.objects.filter(story=story, position=1).update(
+        body_html=Value("<p>Stored <em>HTML</em>.</p>\n")
+    )
+    html = page(client, story)
+    assert "<p>Stored <em>HTML</em>.</p>" in html
+    assert "<p>Text.</p>" not in html
+
+
+def test_related_stories_share_the_most_tags_and_are_public(client):
+    """Most shared tags first, then newest; drafts and future stories are never related."""
     story = make_story(tags=["A", "B", "C"])
-    three = make_story(tags=["A", "B", "C"], ago=timedelta(days=3))
-    two_old = make_story(tags=["A", "B"], ago=timedelta(days=2))
-    two_new = make_story(tags=["B", "C"], ago=timedelta(days=1))
-    make_story(tags=["A", "B", "C"], status=Story.Status.DRAFT)
-    make_story(tags=["A", "B", "C"], ago=-timedelta(hours=1))
-    one = make_story(tags=["C"], ago=timedelta(minutes=30))
-    make_story(tags=["Unrelated"])
-    for n in range(4):
-        make_story(ago=timedelta(minutes=n))
-    page = load(story)
-    orm_related = Story.objects.published().related_to(story, limit=4)
-    assert listed(page.related) == listed(orm_related)
-    assert [s.pk for s in page.related] == [three.pk, two_new.pk, two_old.pk, one.pk]
-    orm_latest = Story.objects.published()[: story_page.LATEST_STORIES]
-    assert listed(page.latest) == listed(orm_latest)
-    assert all(s.published_at <= timezone.now() for s in page.latest)
+    three = make_story(headline="Three", tags=["A", "B", "C"], ago=timedelta(days=3))
+    two_old = make_story(headline="Two old", tags=["A", "B"], ago=timedelta(days=2))
+    two_new = make_story(headline="Two new", tags=["B", "C"], ago=timedelta(days=1))
+    make_story(headline="Draft", tags=["A", "B", "C"], status=Story.Status.DRAFT)
+    make_story(headline="Future", tags=["A", "B", "C"], ago=-timedelta(hours=1))
+    one = make_story(headline="One", tags=["C"], ago=timedelta(minutes=30))
+    make_story(headline="Unrelated", tags=["Unrelated"])
+    expected = [three.headline, two_new.headline, two_old.headline, one.headline]
+    assert related_headlines(page(client, story)) == expected
 
 
-def test_each_request_gets_its_own_story():
-    """The SQL is built once; the slug and day of each request still choose the story."""
+def test_each_address_gets_its_own_story(client):
+    """The same slug on two days is two stories; another day or slug is a 404."""
     first = make_story(headline="First", slug="same-slug", ago=timedelta(days=2))
     second = make_story(headline="Second", slug="same-slug", ago=timedelta(days=1))
-    other = make_story(headline="Other")
-    assert load(first).story.headline == "First"
-    assert load(second).story.headline == "Second"
-    assert load(other).story.headline == "Other"
-    assert story_page.load("same-slug", date(1999, 1, 1)) is None
-    assert story_page.load("no-such-slug", timezone.localdate(first.published_at)) is None
+    assert "<h1>First</h1>" in page(client, first)
+    assert "<h1>Second</h1>" in page(client, second)
+    for wrong in ("/1999/01/01/same-slug/", first.get_absolute_url().replace("same", "other")):
+        assert client.get(wrong).status_code == 404
 
 
-def test_drafts_and_scheduled_stories_are_not_loaded(monkeypatch):
-    """The time that counts as now is each request's, not the one the SQL was built at."""
+def test_a_scheduled_story_appears_when_its_time_comes(client, monkeypatch):
+    """Scheduled and draft stories are 404 until the time that counts as now is theirs."""
     draft = make_story(status=Story.Status.DRAFT)
     scheduled = make_story(ago=-timedelta(hours=2))
-    story_page.STORY_PAGE.compiled()  # built before the scheduled time comes
-    assert load(draft) is None
-    assert load(scheduled) is None
+    assert client.get(draft.get_absolute_url()).status_code == 404
+    assert client.get(scheduled.get_absolute_url()).status_code == 404
     later = timezone.now() + timedelta(hours=3)
     monkeypatch.setattr(timezone, "now", lambda: later)
-    assert load(scheduled).story.pk == scheduled.pk
-    assert load(draft) is None
+    assert client.get(scheduled.get_absolute_url()).status_code == 200
+    assert client.get(draft.get_absolute_url()).status_code == 404
 
 
-def test_a_story_page_is_one_query(client, django_assert_max_num_queries):
-    story = make_story(sections=[("", ["Lead."]), ("Part", ["Text."])], tags=["A", "B"])
-    make_story(tags=["A"])
-    load(story)  # the SQL is built; building it runs no query either
-    with django_assert_max_num_queries(1) as captured:
-        page = load(story)
-    assert len(captured.captured_queries) == 1
-    assert page.related and page.latest
-
-
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared statements")
-def test_postgresql_plans_the_story_page_once_per_connection():
-    story = make_story()
-    for _ in range(3):
-        assert load(story).story.pk == story.pk
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements"
-        )
-        prepared = cursor.fetchall()
-    assert [runs for statement, runs in prepared if '"articles_story"' in statement] == [3]
-
-
-def test_a_value_that_does_not_become_a_parameter_is_refused():
-    """A value used to shape the query (here a LIMIT) would be frozen into the SQL."""
-
-    def build(slug: str, count: str):
-        return Story.objects.published().filter(slug=slug)[: len(count)]
-
-    with pytest.raises(ValueError, match="count did not become a query parameter"):
-        PreparedQuery("bad", build, slug=str, count=str).compiled()
-
-    def shifted(now: datetime):
-        return Story.objects.published(at=now).filter(updated_at__gte=now - timedelta(days=1))
-
-    def pattern(slug: str):
-        return Story.objects.published().filter(headline__icontains=slug)
-
-    with pytest.raises(ValueError, match="did not become a query parameter"):
-        PreparedQuery("shifted", shifted, now=datetime).compiled()
-    with pytest.raises(ValueError, match="did not become a query parameter"):
-        PreparedQuery("pattern", pattern, slug=str).compiled()
-    with pytest.raises(TypeError, match="cannot take a int value"):
-        PreparedQuery("bad", build, slug=str, count=int).compiled()
-
-
-def test_the_wrong_values_are_refused():
-    prepared = PreparedQuery(
-        "by slug",
-        lambda slug, now: Story.objects.published(at=now).filter(slug=slug),
-        slug=str,
-        now=datetime,
+@pytest.mark.parametrize("size", [1, 12])
+def test_the_story_page_runs_a_fixed_number_of_queries(
+    client, settings, django_assert_max_num_queries, size
+):
+    """The story, its sections, its tags, the related stories and the sidebar's latest news:
+    five queries however many sections and tags; three once the two fragments are cached."""
+    settings.PAGE_CACHE_SECONDS = 0  # every request renders the page
+    story = make_story(
+        sections=[("", ["Lead."])] + [(f"Part {n}", [f"Text {n}."]) for n in range(size)],
+        tags=[f"Tag {n}" for n in range(size)],
     )
-    with pytest.raises(TypeError, match="takes slug, now"):
-        prepared.first(slug="x")
-    story = make_story()
-    assert prepared.first(slug=story.slug, now=timezone.now()).pk == story.pk
+    other = make_story(tags=["Tag 0"])
+    with django_assert_max_num_queries(5):
+        html = page(client, story)
+    assert html.count('rel="tag"') == size
+    assert related_headlines(html) == [other.headline]
+    with django_assert_max_num_queries(3):
+        assert page(client, story) == html
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared statements")
-@pytest.mark.django_db(transaction=True)
-def test_a_migration_that_changes_a_column_does_not_break_the_prepared_page():
-    """PostgreSQL refuses a statement prepared before a selected column changed type; the
-    page prepares it again instead of failing until the connection is replaced."""
+def test_the_story_page_links_its_ninjs_document(client):
+    """<link rel="alternate" type="application/json"> leads to this story's ninjs document."""
+    story = make_story(headline="Linked as JSON")
+    html = page(client, story)
+    (href,) = re.findall(
+        r'<link rel="alternate" type="application/json"[^>]* href="([^"]+)"', html
+    )
+    assert href == reverse("articles:api_story", args=[story.pk])
+    document = client.get(href).json()
+    assert document["uri"] == "http://testserver" + story.get_absolute_url()
+    assert document["headlines"][0]["value"] == "Linked as JSON"
+
+
+def test_the_home_page_links_the_ninjs_list(client):
+    """The home page's alternate JSON link is the ninjs list, which holds the newest story."""
     story = make_story()
-    for _ in range(3):
-        assert load(story).story.pk == story.pk
-    other = connections.create_connection("default")
-    try:
-        with other.cursor() as cursor:
-            cursor.execute("ALTER TABLE articles_story ALTER COLUMN byline TYPE varchar(201)")
-        assert load(story).story.pk == story.pk
-    finally:
-        with other.cursor() as cursor:
-            cursor.execute("ALTER TABLE articles_story ALTER COLUMN byline TYPE varchar(200)")
-        other.close()
+    html = client.get("/").content.decode()
+    (href,) = re.findall(
+        r'<link rel="alternate" type="application/json"[^>]* href="([^"]+)"', html
+    )
+    assert href == reverse("articles:api_stories")
+    items = client.get(href).json()["items"]
+    assert [item["uri"] for item in items] == ["http://testserver" + story.get_absolute_url()]

@@ -9,6 +9,7 @@ from django.template import engines
 from django.template.backends.django import DjangoTemplates
 from django.template.backends.jinja2 import Jinja2
 from django.template.loader import get_template
+from django.urls import reverse, set_script_prefix
 from django.utils.safestring import mark_safe
 
 from tests.factories import make_story
@@ -62,19 +63,27 @@ def test_story_times_are_shown_in_the_newsroom_time_zone(client, demo_story, set
 
 
 @pytest.mark.django_db
-def test_the_sidebar_reads_the_latest_news_when_not_given_them(rf):
-    """Without a ``latest_news`` list (or with None), the layout reads the newest five
-    published stories itself; a list it is given is shown as it is."""
-    stories = [
-        make_story(headline=f"Sidebar story {n}", ago=timedelta(minutes=n)) for n in range(6)
-    ]
+def test_the_sidebar_lists_the_newest_five_published_stories(rf):
+    """The sidebar's fragment: the newest five public stories, no draft among them."""
+    for n in range(6):
+        make_story(headline=f"Sidebar story {n}", ago=timedelta(minutes=n))
     make_story(headline="Sidebar draft", status="draft", ago=None)
-    template = get_template("includes/latest_news.html")
-    for context in ({}, {"latest_news": None}):
-        html = template.render(context, rf.get("/"))
-        assert html.count("<li>") == 5
-        assert "Sidebar story 4" in html
-        assert "Sidebar story 5" not in html and "Sidebar draft" not in html
-    given = template.render({"latest_news": stories[5:]}, rf.get("/"))
-    assert given.count("<li>") == 1
-    assert "Sidebar story 5" in given
+    html = get_template("includes/latest_news.html").render({}, rf.get("/"))
+    assert html.count("<li>") == 5
+    assert "Sidebar story 4" in html
+    assert "Sidebar story 5" not in html and "Sidebar draft" not in html
+
+
+def test_url_is_what_reverse_gives_under_any_prefix_or_urlconf(settings):
+    """The templates' url() is Django's reverse: it follows the script prefix and a change
+    of URL configuration, never an address remembered from before."""
+    url = engines["jinja2"].env.globals["url"]
+    assert url("articles:tag", "baku") == reverse("articles:tag", args=["baku"]) == "/tags/baku/"
+    assert url("articles:story", 2023, 9, 1, "a-b") == "/2023/09/01/a-b/"
+    set_script_prefix("/news/")
+    try:
+        assert url("articles:tag", "baku") == "/news/tags/baku/"
+    finally:
+        set_script_prefix("/")
+    settings.ROOT_URLCONF = "tests.urls_under_news"
+    assert url("articles:home") == "/news/"

@@ -1,0 +1,54 @@
+"""What the site's tests share: the two caches the site runs on."""
+
+import os
+import socket
+
+import pytest
+from django.core.cache import cache
+
+from articles.site import cache_tracking, caching
+
+REDIS = ("127.0.0.1", 6379)
+REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+def redis_answers() -> bool:
+    with socket.socket() as s:
+        s.settimeout(1)
+        return s.connect_ex(REDIS) == 0
+
+
+@pytest.fixture(params=["locmem", "redis"])
+def any_cache(request, settings):
+    """The per-process cache, and Redis as several app servers share it."""
+    if request.param == "redis":
+        if not redis_answers():
+            if os.environ.get("CI"):
+                pytest.fail("Redis is not reachable at 127.0.0.1:6379")
+            pytest.skip("Redis is not reachable at 127.0.0.1:6379")
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "articles.site.cache_tracking.RedisCache",
+                "LOCATION": REDIS_URL,
+                "KEY_PREFIX": "newsroom-tests",
+            }
+        }
+    cache.clear()
+    caching.recent_pages.clear()
+    caching.recent_fragments.clear()
+    yield request.param
+    cache.clear()
+    stop_trackers()
+
+
+def stop_trackers() -> None:
+    for tracker in list(cache_tracking._trackers.values()):
+        tracker.stop()
+    cache_tracking._trackers.clear()
+
+
+@pytest.fixture
+def redis_cache(any_cache):
+    if any_cache != "redis":
+        pytest.skip("this is what the shared Redis cache does")
+    return any_cache
