@@ -104,12 +104,24 @@ def pinned(core: int, command: list[str]) -> list[str]:
 
 
 class Server:
-    """gunicorn with newsroom/gunicorn.py, pinned to one core, on a free port of 127.0.0.1."""
+    """gunicorn with newsroom/gunicorn.py, pinned to one core, on a free port of 127.0.0.1.
+
+    ``worker_class`` overrides the config's gthread worker on the command line (``sync``,
+    whose workers take one request at a time: gunicorn turns a sync worker with more than
+    one thread into gthread, so give it ``threads=1``).
+    """
 
     def __init__(
-        self, env: dict[str, str], log_path: Path, *, workers: int = 1, threads: int = 1
+        self,
+        env: dict[str, str],
+        log_path: Path,
+        *,
+        workers: int = 1,
+        threads: int = 1,
+        worker_class: str | None = None,
     ) -> None:
         self.port = free_port()
+        self.worker_class = worker_class
         self.env = dict(env)
         self.env.update(
             BIND=f"{HOST}:{self.port}",
@@ -125,6 +137,8 @@ class Server:
 
     def start(self, timeout: float = 30) -> Server:
         command = [sys.executable, "-m", "gunicorn", "-c", "newsroom/gunicorn.py"]
+        if self.worker_class:
+            command += ["--worker-class", self.worker_class]
         # The access log goes to stdout: dropped here (it is written all the same, as in
         # production); errors go to stderr, kept in log_path and checked afterwards.
         with open(self.log_path, "ab") as errors:

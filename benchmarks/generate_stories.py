@@ -9,9 +9,10 @@ for benchmarking. It is deterministic for a given --seed (each batch of stories 
 random generator, so the content does not depend on --jobs).
 
 Batches are made by --jobs processes at once (default: one per CPU core), each inserting
-its batch in one transaction and then computing the batch's search fields with the app's
-own ``articles.search.refresh_stories`` (what ``refresh_all`` runs), so the time goes on
-both cores: most of it is PostgreSQL computing the text-search vectors.
+its batch in one transaction and then computing the batch's search fields as the app does
+after every write (``articles.services.effects.refresh_search``, what ``rebuild_search``
+runs per batch), so the time goes on both cores: most of it is PostgreSQL computing the
+text-search vectors.
 """
 
 import argparse
@@ -36,8 +37,9 @@ from django.db import connections, transaction  # noqa: E402
 from django.utils.text import slugify  # noqa: E402
 from taggit.models import Tag  # noqa: E402
 
-from articles import search, services  # noqa: E402
+from articles import services  # noqa: E402
 from articles.models import Section, Story, TaggedStory  # noqa: E402
+from articles.services import effects  # noqa: E402
 from articles.services.fixtures import SOURCE_DIR  # noqa: E402
 
 PLACES = [
@@ -133,7 +135,7 @@ def make_batch(batch, *, seed, now, words, paragraphs, subheadings, tags) -> int
         Section.objects.bulk_create(sections)
         # Their copy of the story's publication time is filled by the database's triggers.
         TaggedStory.objects.bulk_create(tagged)
-    search.refresh_stories([story.pk for story in stories])
+    effects.refresh_search([story.pk for story in stories])
     connections.close_all()
     return size
 

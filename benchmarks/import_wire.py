@@ -1,10 +1,12 @@
-"""Import: the time ``manage.py import_wire`` takes for 10,000 wire files on PostgreSQL.
+"""Import: the time ``manage.py import_wire`` takes for 10,000 wire files.
 
     uv run python benchmarks/import_wire.py                 # 10,000 files, as drafts
     uv run python benchmarks/import_wire.py --publish       # import_wire --publish
     uv run python benchmarks/import_wire.py --files 2000 --profile
+    uv run python benchmarks/import_wire.py --sqlite        # into a SQLite file instead
 
-Needs PostgreSQL on 127.0.0.1:5432. CI does not run it.
+Needs PostgreSQL on 127.0.0.1:5432 (``BENCH_PG``), except with ``--sqlite``, which imports
+into a fresh SQLite file in the temporary folder. CI does not run it.
 
 It writes ``--files`` distinct pieces of wire copy into a temporary folder, varied from the
 seed in ``fixtures/source/``: another headline, timestamp line, dateline place, date and
@@ -16,18 +18,21 @@ it runs the real command as a subprocess, once, with every file on its command l
 ``manage.py import_wire FILE...``, and times it from start to exit (Django's start-up
 included). It checks that exactly one story per file exists, and reports files per second.
 
-When the import takes longer than 60 s (the target), or with ``--profile``, it imports the
-first 1,000 files again into another fresh database under cProfile, and prints where the
-time goes. The databases and the files are removed at the end, on failure too.
+When the import takes longer than 60 s (the target), or with ``--profile`` (never with
+``--no-profile``), it imports the first 1,000 files again into another fresh database under
+cProfile, and prints where the time goes. The databases and the files are removed at the
+end, on failure too.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import pstats
 import random
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -126,9 +131,14 @@ def make_copies(count: int, folder: Path, seed: int) -> list[Path]:
     return paths
 
 
-def fresh_database(purpose: str, tmp: Path) -> tuple[str, dict[str, str]]:
-    name = benchlib.scratch_name(purpose)
-    db_url = benchlib.create_database(name)
+def fresh_database(purpose: str, tmp: Path, sqlite: bool) -> tuple[str | None, dict[str, str]]:
+    """A migrated scratch database and the environment pointing at it; the name of a
+    PostgreSQL one to drop afterwards, None for a SQLite file (removed with ``tmp``)."""
+    if sqlite:
+        name, db_url = None, f"sqlite:///{tmp / (purpose + '.sqlite3')}"
+    else:
+        name = benchlib.scratch_name(purpose)
+        db_url = benchlib.create_database(name)
     env = benchlib.base_env(db_url, tmp / "static")
     benchlib.manage(env, "migrate", "--no-input")
     return name, env
@@ -154,12 +164,17 @@ def import_files(env, paths: list[Path], folder: Path, publish: bool, profile: P
 
 
 def count_stories(env) -> tuple[int, int, dict[str, int]]:
-    with psycopg.connect(env["DATABASE_URL"]) as conn:
-        total, distinct = conn.execute(
+    url = env["DATABASE_URL"]
+    if url.startswith("sqlite:///"):
+        conn = contextlib.closing(sqlite3.connect(url.removeprefix("sqlite:///")))
+    else:
+        conn = psycopg.connect(url)
+    with conn as db:
+        total, distinct = db.execute(
             "SELECT count(*), count(DISTINCT source_checksum) FROM articles_story"
         ).fetchone()
         statuses = dict(
-            conn.execute("SELECT status, count(*) FROM articles_story GROUP BY status").fetchall()
+            db.execute("SELECT status, count(*) FROM articles_story GROUP BY status").fetchall()
         )
     return total, distinct, statuses
 
@@ -232,7 +247,9 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=10_000)
     parser.add_argument("--publish", action="store_true", help="import_wire --publish")
     parser.add_argument("--profile", action="store_true", help="profile even when fast")
+    parser.add_argument("--no-profile", action="store_true", help="never profile")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--sqlite", action="store_true", help="into SQLite, not PostgreSQL")
     args = parser.parse_args()
     if not 1 <= args.files <= 50_000:
         parser.error("files: 1-50,000")
@@ -240,26 +257,27 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-wire-"))
     folder = tmp / "wire"
     folder.mkdir()
-    databases: list[str] = []
+    databases: list[str | None] = []
+    engine = "SQLite" if args.sqlite else "PostgreSQL"
     try:
         log(f"writing {args.files:,} files of wire copy into {folder}")
         started = time.perf_counter()
         paths = make_copies(args.files, folder, args.seed)
         log(f"written and parsed in {time.perf_counter() - started:.1f} s")
 
-        name, env = fresh_database("import", tmp)
+        name, env = fresh_database("import", tmp, args.sqlite)
         databases.append(name)
-        log(f"database {name}; manage.py import_wire{' --publish' * args.publish} ...")
+        log(f"database {name or engine}; manage.py import_wire{' --publish' * args.publish} ...")
         seconds, stdout, _ = import_files(env, paths, folder, args.publish, None)
         total, distinct, statuses = count_stories(env)
         imported = stdout.count(": imported as story")
 
         profile_seconds = None
-        if seconds > TARGET_SECONDS or args.profile:
+        if (seconds > TARGET_SECONDS or args.profile) and not args.no_profile:
             subset = paths[:PROFILE_FILES]
-            name, env = fresh_database("import_profile", tmp)
+            name, env = fresh_database("import_profile", tmp, args.sqlite)
             databases.append(name)
-            log(f"profiling import_wire on {len(subset):,} files into {name}")
+            log(f"profiling import_wire on {len(subset):,} files into {name or engine}")
             profile_seconds, _, _ = import_files(
                 env, subset, folder, args.publish, tmp / "import.prof"
             )
@@ -268,7 +286,7 @@ def main() -> None:
         print(f"Import, {time.strftime('%Y-%m-%d')}, commit {benchlib.git_commit()}")
         print(
             f"manage.py import_wire{' --publish' * args.publish} with {len(paths):,} files "
-            f"on one command line (a subprocess; Django start-up included), PostgreSQL"
+            f"on one command line (a subprocess; Django start-up included), {engine}"
         )
         print(f"total {seconds:.1f} s, {len(paths) / seconds:,.0f} files/s")
         print(
@@ -286,7 +304,7 @@ def main() -> None:
         )
         if profile_seconds is not None:
             print_profile(tmp / "import.prof", profile_seconds, min(len(paths), PROFILE_FILES))
-            name, env = fresh_database("import_queries", tmp)
+            name, env = fresh_database("import_queries", tmp, args.sqlite)
             databases.append(name)
             print(
                 f"\nQueries, importing {min(len(paths), 200) - 10:,} files with the service "
@@ -296,10 +314,11 @@ def main() -> None:
         if not ok:
             sys.exit(1)
     finally:
-        for name in databases:
+        dropped = [name for name in databases if name is not None]
+        for name in dropped:
             benchlib.drop_database(name)
         shutil.rmtree(tmp, ignore_errors=True)
-        log(f"cleaned up: databases {', '.join(databases) or '(none)'} dropped, files removed")
+        log(f"cleaned up: databases {', '.join(dropped) or '(none)'} dropped, files removed")
 
 
 if __name__ == "__main__":

@@ -15,8 +15,9 @@ script, pinned to core 1, then asks for each page over one keep-alive connection
 (``http.client``): a few warm-up requests, then ``--requests`` timed ones, one after the
 other, and reports p50 and p95 in milliseconds, and how many stories each page listed.
 
-Pages: the home page; a story page (the story in the middle of the home list, with its
-related stories); a tag page (``/tags/topic-0001/``, about 1% of the stories); a place
+Pages: the home page; a story page (a different story at each request, from the middle of
+the home list on, so that its related stories are worked out every time instead of coming
+from their cached fragment); a tag page (``/tags/topic-0001/``, about 1% of the stories); a place
 page (``/places/baku/``, about 1/30); a deep page of the home list, from the cursor of the
 story at 90% of the list (``articles.site.pagination.cursor_for``, as the "Older stories" link
 makes it); search for a common word (``Azerbaijan``, in most stories) and for a misspelt name
@@ -75,20 +76,27 @@ def deep_cursor(db_url: str, fraction: float = 0.9) -> tuple[str, int]:
     return cursor_for(SimpleNamespace(pk=pk, published_at=published_at)), position
 
 
-def middle_story(db_url: str) -> str:
-    """The address of the story in the middle of the home list (the server runs in UTC)."""
+def middle_stories(db_url: str, count: int) -> list[str]:
+    """The addresses of ``count`` stories from the middle of the home list on (the server
+    runs in UTC)."""
     with psycopg.connect(db_url) as conn:
-        slug, published_at = conn.execute(
+        rows = conn.execute(
             "SELECT slug, published_at AT TIME ZONE 'UTC' FROM articles_story "
             "WHERE status = 'published' AND published_at <= now() "
             "ORDER BY published_at DESC, id DESC "
-            "OFFSET (SELECT count(*) / 2 FROM articles_story) LIMIT 1"
-        ).fetchone()
-    return f"/{published_at:%Y/%m/%d}/{slug}/"
+            "OFFSET (SELECT count(*) / 2 FROM articles_story) LIMIT %s",
+            [count],
+        ).fetchall()
+    return [f"/{published_at:%Y/%m/%d}/{slug}/" for slug, published_at in rows]
 
 
-def measure(port: int, path: str, *, warmup: int, count: int) -> tuple[list[float], bytes]:
-    """Milliseconds per request for ``count`` requests on one keep-alive connection."""
+def measure(
+    port: int, paths: str | list[str], *, warmup: int, count: int
+) -> tuple[list[float], bytes]:
+    """Milliseconds per request for ``count`` requests on one keep-alive connection, to
+    ``paths`` in turn when there are several."""
+    paths = [paths] if isinstance(paths, str) else paths
+    path = paths[0]
     conn = http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT)
     timings: list[float] = []
     body = b""
@@ -98,6 +106,7 @@ def measure(port: int, path: str, *, warmup: int, count: int) -> tuple[list[floa
             if time.monotonic() > deadline:
                 log(f"  {path}: stopped after {MAX_SECONDS_PER_PAGE} s")
                 break
+            path = paths[number % len(paths)]
             started = time.perf_counter()
             try:
                 conn.request("GET", path)
@@ -153,7 +162,7 @@ def run_size(size: int, args, tmp: Path) -> dict[str, dict]:
         cursor, position = deep_cursor(db_url)
         paths = dict(FIXED_PATHS)
         paths["deep home"] = f"/?before={cursor}"
-        paths["story"] = middle_story(db_url)
+        paths["story"] = middle_stories(db_url, args.warmup + args.requests)
         server = Server(env, tmp / f"scale-{size}.log").start()
         os.sched_setaffinity(0, {CLIENT_CORE})  # this process is the client
         results = {}
@@ -163,7 +172,7 @@ def run_size(size: int, args, tmp: Path) -> dict[str, dict]:
             )
             items = len(re.findall(rb'class="story-card', body))
             results[page] = {
-                "path": paths[page],
+                "path": paths[page] if isinstance(paths[page], str) else paths[page][0],
                 "p50": percentile(timings, 0.50),
                 "p95": percentile(timings, 0.95),
                 "mean": statistics.fmean(timings) if timings else float("nan"),
