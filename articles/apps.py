@@ -10,8 +10,9 @@ class ArticlesConfig(AppConfig):
     def ready(self):
         from taggit.models import Tag
 
-        # Their receivers: ASCII tag slugs, and stories loaded from fixtures made searchable.
-        from articles import search, slugs  # noqa: F401
+        # Their receivers: ASCII tag slugs; stories loaded from fixtures made searchable.
+        from articles import slugs  # noqa: F401
+        from articles.services import effects  # noqa: F401
 
         # Story revisions follow their tags, so a restored revision can bring a tag back.
         if not reversion.is_registered(Tag):

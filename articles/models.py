@@ -16,7 +16,7 @@ from markupsafe import Markup, escape
 from taggit.managers import TaggableManager
 from taggit.models import Tag, TaggedItemBase
 
-from articles.slugs import ascii_slug, heading_anchors
+from articles.slugs import heading_anchors, place_slug
 from articles.wire import Dateline
 
 TAG_MAX_LENGTH = Tag._meta.get_field("name").max_length
@@ -195,7 +195,7 @@ class Story(models.Model):
 
     def save(self, *args, **kwargs):
         # Derived, but stored: readers browse by place, and that lookup needs an index.
-        self.place_slug = ascii_slug(self.dateline_place, fallback="", max_length=80)
+        self.place_slug = place_slug(self.dateline_place)
         if kwargs.get("update_fields") is not None and "dateline_place" in kwargs["update_fields"]:
             kwargs["update_fields"] = {*kwargs["update_fields"], "place_slug"}
         super().save(*args, **kwargs)
@@ -307,7 +307,7 @@ class Section(models.Model):
 
     def html_after(self, lead_in: str) -> Markup:
         """The paragraphs, the first one opening with ``lead_in`` (the dateline), escaped."""
-        html = self.body_html or paragraphs_html(self.body) or "<p></p>\n"
+        html = self.body_html or "<p></p>\n"
         span = Markup('<span class="dateline">{}</span> ').format(lead_in)
         return Markup("<p>") + span + Markup(html.removeprefix("<p>"))
 

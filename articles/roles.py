@@ -2,7 +2,7 @@
 
 A new database gets the groups from the squashed migration 0001, which keeps its own copy
 of these lists (migrations import no app code). :func:`ensure_roles` brings them back in a
-database emptied since it was migrated (tests that flush, for one) and for the demo.
+database emptied since it was migrated (tests that flush, for one).
 """
 
 from django.contrib.auth.models import Group, Permission

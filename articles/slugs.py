@@ -29,6 +29,11 @@ TAG_SLUG_FALLBACK = "tag"
 TAG_SLUG_MAX_LENGTH = Tag._meta.get_field("slug").max_length - 8  # room for "-2", "-123"
 
 
+def place_slug(place: str) -> str:
+    """A dateline place in an address: "BAKU" is ``baku``; no place, no slug."""
+    return ascii_slug(place, fallback="", max_length=80)
+
+
 def ascii_slug(text: str, *, fallback: str, max_length: int | None = None) -> str:
     """``text`` as an ASCII slug, cut to ``max_length``; ``fallback`` when nothing is left."""
     slug = slugify(anyascii(text))

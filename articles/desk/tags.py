@@ -83,7 +83,7 @@ class TagAdmin(admin.ModelAdmin):
         if change:
             services.save_tag(tag=obj, user=request.user)
         else:
-            obj.save()
+            obj.save()  # a new tag has no stories yet: nothing of theirs to version or refresh
 
     def delete_model(self, request, obj):
         services.delete_tags(tags=[obj], user=request.user)

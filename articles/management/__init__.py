@@ -1,0 +1,1 @@
+"""Management commands: thin, they parse arguments, call services and report."""

@@ -5,8 +5,8 @@ appear, exact or typo matches alike. Snippets are HTML-escaped and carry no mark
 ``<mark>``. What lives where:
 
 - ``indexing.py``: the stored fields (vector, readable document, lexicon of words) and
-  keeping them fresh after commit: ``refresh_on_commit``, ``refresh``, ``refresh_all``,
-  ``refresh_stories``, and the receiver that indexes stories loaded by ``loaddata``.
+  keeping them fresh: ``refresh``, ``refresh_all``, ``refresh_stories``,
+  ``refresh_on_commit``.
 - ``query.py``: reading the search box: ``clean_query``, websearch syntax.
 - ``backends.py``: ``search_stories`` for readers and ``matching`` for the admin, each
   choosing the backend for its database.
@@ -17,23 +17,20 @@ appear, exact or typo matches alike. Snippets are HTML-escaped and carry no mark
 - ``snippets.py``: the snippets' escaped HTML.
 - ``views.py``: the ``/search/`` page.
 
-No request computes a vector: the workflows in ``articles.services`` refresh the stories
-they wrote once their transaction commits, and ``manage.py rebuild_search`` recomputes
+No request computes a vector: the services refresh the stories they wrote once their
+transaction commits (``articles.services.effects``), and ``manage.py rebuild_search`` recomputes
 everything (after a restore from a dump, say).
 """
 
 from articles.search.backends import matching, search_stories
 from articles.search.indexing import (
     REFRESH_BATCH,
-    fill_words_sql,
     first_line,
-    index_loaded_story,
     is_postgresql,
     refresh,
     refresh_all,
     refresh_on_commit,
     refresh_stories,
-    stored_field_expressions,
 )
 from articles.search.query import MAX_QUERY_LENGTH, clean_query, websearch
 from articles.search.results import SearchResults
@@ -44,9 +41,7 @@ __all__ = [
     "REFRESH_BATCH",
     "SearchResults",
     "clean_query",
-    "fill_words_sql",
     "first_line",
-    "index_loaded_story",
     "is_postgresql",
     "matching",
     "refresh",
@@ -55,6 +50,5 @@ __all__ = [
     "refresh_stories",
     "search_stories",
     "search_view",
-    "stored_field_expressions",
     "websearch",
 ]

@@ -26,8 +26,6 @@ from django.contrib.postgres.search import SearchVector
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 from django.db.models import OuterRef, Subquery, TextField, Value
 from django.db.models.functions import Cast, Coalesce, Concat
-from django.db.models.signals import post_save
-from django.dispatch import receiver
 
 import articles.search
 from articles.models import SearchWord, Section, Story, TaggedStory
@@ -44,13 +42,9 @@ def is_postgresql(using: str = DEFAULT_DB_ALIAS) -> bool:
     return connections[using].vendor == "postgresql"
 
 
-def stored_field_expressions(*, section_model=Section, tagged_model=TaggedStory) -> dict:
-    """SQL for the search fields of each story in an UPDATE of stories, by field name.
-
-    The models can be given so that migration 0005 fills the fields with its own
-    historical models.
-    """
-    sections = section_model.objects.filter(story=OuterRef("pk")).order_by().values("story")
+def stored_field_expressions() -> dict:
+    """SQL for the search fields of each story in an UPDATE of stories, by field name."""
+    sections = Section.objects.filter(story=OuterRef("pk")).order_by().values("story")
 
     def aggregated(expression) -> Subquery:
         return Subquery(
@@ -61,7 +55,7 @@ def stored_field_expressions(*, section_model=Section, tagged_model=TaggedStory)
         )
 
     tag_names = Subquery(
-        tagged_model.objects.filter(content_object=OuterRef("pk"))
+        TaggedStory.objects.filter(content_object=OuterRef("pk"))
         .order_by()
         .values("content_object")
         .annotate(text=StringAgg("tag__name", " ", order_by="tag__name"))
@@ -88,14 +82,12 @@ def stored_field_expressions(*, section_model=Section, tagged_model=TaggedStory)
     return {"search_vector": vector, "search_document": document}
 
 
-def fill_words_sql(*, all_stories: bool = False) -> str:
-    """SQL adding the words of stories' stored vectors to the lexicon (``SearchWord``).
-
-    With one parameter, the list of story ids; ``all_stories`` for every story (migration
-    0007). Only words that typo tolerance could want: three characters or more, with a
-    letter (not the numbers in headlines).
+def fill_words_sql() -> str:
+    """SQL adding the words of stories' stored vectors to the lexicon (``SearchWord``), with
+    one parameter, the list of story ids. Only words that typo tolerance could want: three
+    characters or more, with a letter (not the numbers in headlines).
     """
-    where = "" if all_stories else "s.id = ANY(%s) AND "
+    where = "s.id = ANY(%s) AND "
     return (
         f"INSERT INTO {SearchWord._meta.db_table} (word) "
         "SELECT DISTINCT w.lexeme FROM articles_story s, unnest(s.search_vector) AS w "
@@ -212,14 +204,3 @@ def refresh_on_commit(pks: Iterable[int], *, using: str = DEFAULT_DB_ALIAS) -> N
             refresh_stories(pks, using=using)
 
         transaction.on_commit(refresh_search_fields, using=using, robust=True)
-
-
-@receiver(post_save, sender=Story)
-def index_loaded_story(sender, instance: Story, raw: bool, using: str, **kwargs) -> None:
-    """A story loaded from a fixture (``loaddata``) is searchable once the load commits.
-
-    Fixtures are saved raw, around every workflow; the refresh runs after the load's
-    transaction, when the story's sections and tags (later in the fixture) are in too.
-    """
-    if raw:
-        refresh_on_commit([instance.pk], using=using)

@@ -8,10 +8,11 @@ and the commands do neither, and call the services instead.
 After commit, once per transaction: a desk save (``save_story`` and ``save_sections``, the
 revision, the desk's own work) refreshes the search fields of the stories it changed in one
 refresh, and purges the cached pages once, when the transaction commits. A rolled-back
-change sets off nothing. Inside a transaction the pages are also purged at once, as
-``caching.invalidate_on_commit`` explains: the purge after commit is the one that counts,
-the first keeps the same request's own reads (and tests, whose transactions never commit)
-current.
+change sets off nothing. Inside a transaction each public change also bumps the content
+token at once (a query and a cache write): the purge after commit is the one that counts (a
+request served between the two may have cached the old content); the early ones keep the
+same transaction's own later reads (and tests, whose transactions never commit) current.
+The caching issue that follows replaces both with purges by key after commit.
 
 An import session (``articles.services.import_session``) gathers its batches' changes
 (:func:`gathered`), refreshes their search fields in other threads while the next batch is
@@ -32,8 +33,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.models.signals import post_save
+from django.dispatch import receiver
 
 from articles import search
+from articles.models import Story
 from articles.site import caching
 
 REBUILD_BATCH = search.REFRESH_BATCH
@@ -92,6 +96,15 @@ def stories_changed(pks: Iterable[int | None], *, public: bool = True) -> None:
     # the first to run after the commit does the work for all.
     waiting.callbacks.add(make_changes_current)
     transaction.on_commit(make_changes_current, robust=True)
+
+
+@receiver(post_save, sender=Story)
+def loaded_story_changed(sender, instance: Story, raw: bool, **kwargs) -> None:
+    """A story loaded from a fixture (``loaddata``, saved raw, around every workflow) is
+    a change like any other: searchable, and its pages purged, once the load commits (when
+    its sections and tags, later in the fixture, are in too)."""
+    if raw:
+        stories_changed([instance.pk])
 
 
 def _make_current(waiting: _Waiting) -> None:

@@ -20,7 +20,7 @@ from django.utils import timezone
 from articles import wire
 from articles.models import TAG_MAX_LENGTH, Section, Story
 from articles.search import first_line
-from articles.slugs import ascii_slug
+from articles.slugs import ascii_slug, place_slug
 
 SLUG_MAX_LENGTH = 80
 
@@ -163,7 +163,7 @@ def build_story(
         status=status,
         published_at=published_at,
         dateline_place=dateline.place,
-        place_slug=ascii_slug(dateline.place, fallback="", max_length=SLUG_MAX_LENGTH),
+        place_slug=place_slug(dateline.place),
         dateline_date=dateline.date,
         dateline_credit=dateline.credit,
         source_text=parsed.source_text,

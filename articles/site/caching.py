@@ -40,7 +40,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError
 from django.http import HttpResponse
 from django.urls import Resolver404, get_script_prefix, get_urlconf, resolve
 from django.utils import timezone
@@ -48,6 +48,7 @@ from django.utils.cache import patch_cache_control
 from django.utils.http import http_date
 from django.utils.timezone import get_current_timezone_name
 from django.utils.translation import get_language
+from redis import RedisError
 
 from articles.models import Story
 
@@ -71,10 +72,6 @@ _owed = threading.Event()  # an invalidation the cache could not take: made on n
 
 def cache_errors() -> tuple[type[BaseException], ...]:
     """What a cache that is away raises: the network's errors, and Redis's own."""
-    try:
-        from redis import RedisError
-    except ImportError:  # redis is a dependency, but the local-memory cache needs none
-        return (OSError,)
     return (OSError, RedisError)
 
 
@@ -111,17 +108,6 @@ def invalidate() -> None:
     _owed.clear()
     if tracker := _tracker():
         tracker.forget()  # this process at once; the others when Redis tells them
-
-
-def invalidate_on_commit() -> None:
-    """Invalidate now and again once the change is committed.
-
-    The second bump is the one that counts: a request served between the two may have
-    cached the old content under the first. The first keeps a single request's own
-    follow-up reads (and tests, whose transactions never commit) current.
-    """
-    invalidate()
-    transaction.on_commit(invalidate)
 
 
 def _tracker():

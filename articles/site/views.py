@@ -154,9 +154,10 @@ def tag_detail(request, slug: str):
     then read all of the tag's stories and sort them, many times slower on a large archive.)
     """
     tag = get_object_or_404(Tag, slug=slug)
+    now = timezone.now()
     stories = (
-        Story.objects.published()
-        .filter(taggedstory__tag=tag, taggedstory__story_published_at__lte=timezone.now())
+        Story.objects.published(at=now)
+        .filter(taggedstory__tag=tag, taggedstory__story_published_at__lte=now)
         # The same tag row as the filter (annotations reuse its join).
         .alias(
             tag_time=F("taggedstory__story_published_at"),

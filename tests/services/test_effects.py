@@ -17,7 +17,7 @@ from articles.models import Story
 from articles.services import effects
 from articles.site import caching
 from tests.factories import make_story, make_user, story_form_data
-from tests.services.test_import_batch import wire_copy
+from tests.services.batch_helpers import wire_copy
 
 pytestmark = pytest.mark.django_db
 
@@ -67,9 +67,14 @@ def test_one_desk_save_of_a_story_with_sections_refreshes_and_purges_once(
         headline="Truce signed in Yevlakh",
         sections=[("", "Guns fell silent."), ("Talks", "Negotiators met in Yevlakh.")],
     )
-    with django_capture_on_commit_callbacks() as callbacks:
+    with (
+        counted() as (refresh_now, purge_now),
+        django_capture_on_commit_callbacks() as callbacks,
+    ):
         response = client.post(reverse("admin:articles_story_change", args=[story.pk]), data)
     assert response.status_code == 302, response.context["errors"]
+    # Inside the transaction: no refresh; a bump per step (story, sections) for its own reads.
+    assert (refresh_now.call_count, purge_now.call_count) == (0, 2)
     refresh, purge = after_commit(callbacks)
     assert (refresh.call_count, purge.call_count) == (1, 1)
     assert refreshed_ids(refresh) == {story.pk}

@@ -1,0 +1,1 @@
+"""``manage.py`` commands: demo, import_wire, parse_wire, build_fixtures, rebuild_search."""
