@@ -6,6 +6,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 
 from articles.services.fixtures import DEMO_FIXTURE
+from tests.factories import make_user
 
 
 @pytest.fixture(autouse=True)
@@ -15,6 +16,24 @@ def plain_static_storage(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    """Many tests make users and log them in: no slow password hashing."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def editor(db):
+    """A member of the Editor group: everything on stories and tags."""
+    return make_user("eddie", "Editor")
+
+
+@pytest.fixture
+def reporter(db):
+    """A member of the Reporter group: drafts only."""
+    return make_user("rita", "Reporter")
 
 
 @pytest.fixture(autouse=True)

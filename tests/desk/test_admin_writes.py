@@ -15,28 +15,12 @@ import articles.desk
 from articles import search
 from articles.models import Section, Story
 from articles.services import history
-from tests.factories import make_story, make_user, story_form_data
+from tests.factories import make_story, story_form_data
 
 pytestmark = pytest.mark.django_db
 
 ADD_URL = reverse("admin:articles_story_add")
 DESK = Path(articles.desk.__file__).parent
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """Users are made in most tests here: no slow hashing."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def editor():
-    return make_user("eddie", "Editor")
-
-
-@pytest.fixture
-def reporter():
-    return make_user("rita", "Reporter")
 
 
 def new_story_form(**changes) -> dict:

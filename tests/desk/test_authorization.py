@@ -12,25 +12,9 @@ from articles import services
 from articles.models import Section, Story
 from articles.services import history
 from tests.desk.authorization_cases import CASES, LOGIN, World
-from tests.factories import make_story, make_user
+from tests.factories import make_story
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """The matrix logs in three kinds of user some hundred times: no slow hashing."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def editor():
-    return make_user("eddie", "Editor")
-
-
-@pytest.fixture
-def reporter():
-    return make_user("rita", "Reporter")
 
 
 @pytest.fixture

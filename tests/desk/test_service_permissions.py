@@ -17,22 +17,6 @@ pytestmark = pytest.mark.django_db
 WIRE_COPY = "Truce talks resume\n\nBAKU (AFP) - Negotiators met again on Monday.\n"
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """Users are made in every test here: no slow hashing."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def editor():
-    return make_user("eddie", "Editor")
-
-
-@pytest.fixture
-def reporter():
-    return make_user("rita", "Reporter")
-
-
 def words(story: Story) -> tuple:
     """What a refused restore must leave as it was."""
     story = Story.objects.get(pk=story.pk)

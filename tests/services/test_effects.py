@@ -16,18 +16,13 @@ from articles import services
 from articles.models import Story
 from articles.services import effects
 from articles.site import caching
-from tests.factories import make_story, make_user, story_form_data
+from tests.factories import make_story, story_form_data
 from tests.services.batch_helpers import wire_copy
 
 pytestmark = pytest.mark.django_db
 
 COMMANDS = Path(articles.management.commands.__file__).parent
 SERVICES = Path(articles.services.__file__).parent
-
-
-@pytest.fixture
-def editor():
-    return make_user("eddie", "Editor")
 
 
 @contextmanager

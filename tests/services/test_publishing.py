@@ -20,11 +20,6 @@ def editor():
     return make_user("eddie", "Editor", first_name="Eddie", last_name="Editor")
 
 
-@pytest.fixture
-def reporter():
-    return make_user("rita", "Reporter")
-
-
 def change_url(story):
     return reverse("admin:articles_story_change", args=[story.pk])
 

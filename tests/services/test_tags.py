@@ -9,22 +9,12 @@ from taggit.models import Tag
 from articles import services
 from articles.models import Story, TaggedStory
 from articles.services import history
-from tests.factories import make_story, make_user, story_form_data
+from tests.factories import make_story, story_form_data
 
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = reverse("admin:taggit_tag_changelist")
 COMMENT = "Merged tags Karabakh, NK into Nagorno-Karabakh"
-
-
-@pytest.fixture
-def editor():
-    return make_user("eddie", "Editor")
-
-
-@pytest.fixture
-def reporter():
-    return make_user("rita", "Reporter")
 
 
 @pytest.fixture
