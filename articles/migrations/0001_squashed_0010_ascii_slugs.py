@@ -79,22 +79,17 @@ TRIGGERS = {
         EXECUTE FUNCTION articles_story_copy_time()""",
     ],
     "sqlite": [
-        """CREATE TRIGGER IF NOT EXISTS articles_taggedstory_copy_time_insert
-        AFTER INSERT ON articles_taggedstory
+        *(
+            f"""CREATE TRIGGER IF NOT EXISTS articles_taggedstory_copy_time_{event.lower()}
+        AFTER {event} ON articles_taggedstory
         BEGIN
             UPDATE articles_taggedstory SET story_published_at = (
                 SELECT CASE WHEN s.status = 'published' THEN s.published_at END
                 FROM articles_story s WHERE s.id = NEW.content_object_id
             ) WHERE id = NEW.id;
-        END""",
-        """CREATE TRIGGER IF NOT EXISTS articles_taggedstory_copy_time_update
-        AFTER UPDATE ON articles_taggedstory
-        BEGIN
-            UPDATE articles_taggedstory SET story_published_at = (
-                SELECT CASE WHEN s.status = 'published' THEN s.published_at END
-                FROM articles_story s WHERE s.id = NEW.content_object_id
-            ) WHERE id = NEW.id;
-        END""",
+        END"""
+            for event in ("INSERT", "UPDATE")
+        ),
         """CREATE TRIGGER IF NOT EXISTS articles_story_copy_time_insert
         AFTER INSERT ON articles_story
         BEGIN

@@ -170,11 +170,19 @@ def cached_fragment(request, name: str, render: Callable[[], str]) -> str:
 
 
 def _content_token(request) -> str | None:
-    """The token the page cache read for this request, or the current one; None when the
-    cache cannot say."""
-    if request is not None and hasattr(request, "content_state"):
+    """The token the page cache read for this request, or the current one (read once per
+    request, however many fragments the page has); None when the cache cannot say."""
+    if request is None:
+        return _current_token()
+    if hasattr(request, "content_state"):
         state = request.content_state
         return state[0] if state else None
+    if not hasattr(request, "fragment_token"):
+        request.fragment_token = _current_token()
+    return request.fragment_token
+
+
+def _current_token() -> str | None:
     if _resting():
         return None
     try:

@@ -8,6 +8,7 @@ only the fragment can be cached.
 
 import re
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.core.cache import cache
@@ -132,3 +133,13 @@ def test_each_story_has_its_own_related_stories(client):
     assert related(client, first) == ["Shares A"]
     assert related(client, second) == ["Shares B"]
     assert related(client, first) == ["Shares A"]
+
+
+def test_a_page_reads_the_content_state_once_for_all_its_fragments(client, any_cache):
+    """The story page has two fragments (latest news, related stories): one state read."""
+    story = make_story(headline="Truce signed", tags=["Ceasefire"])
+    make_story(headline="Talks resume", tags=["Ceasefire"])
+    with mock.patch.object(caching, "_state", wraps=caching._state) as state:
+        html = client.get(story.get_absolute_url()).content.decode()
+    assert "Talks resume" in html  # in the related stories and the sidebar
+    assert state.call_count == 1
