@@ -207,6 +207,24 @@ class Story(models.Model):
         local = timezone.localtime(self.published_at)
         return reverse("articles:story", args=[local.year, local.month, local.day, self.slug])
 
+    LISTING_FIELDS = frozenset({"status", "published_at", "place_slug"})
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        story = super().from_db(db, field_names, values)
+        story.stored_listing = story.listing()
+        return story
+
+    def listing(self) -> tuple | None:
+        """Where readers find the story, ``(status, published_at, place_slug)``: what the
+        lists it is in depend on (None when the instance did not load them all).
+
+        ``stored_listing`` holds it as loaded, so that a save can tell what lists it
+        changed (``articles.services.effects``)."""
+        if self.LISTING_FIELDS & self.get_deferred_fields():
+            return None
+        return (self.status, self.published_at, self.place_slug)
+
     def natural_key(self) -> tuple[str]:
         """Stories from wire copy are known by their copy, so fixtures need no ids."""
         return (self.source_checksum,)

@@ -47,6 +47,17 @@ def drop_database(name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def copy_database(name: str, template: str) -> str:
+    """A fresh copy of ``template`` (which nothing may be connected to); returns its URL.
+
+    Much faster than filling a database again: PostgreSQL copies the files.
+    """
+    drop_database(name)
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    return database_url(name)
+
+
 def scratch_name(purpose: str) -> str:
     return f"bench_{purpose}_{os.getpid()}"
 

@@ -17,14 +17,11 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.timezone import get_current_timezone, template_localtime
 from django.utils.translation import get_language
-from jinja2 import Environment, pass_context
+from jinja2 import Environment
 from markupsafe import Markup
 
-from articles.models import Story
 from articles.site import caching
 from articles.templatetags.newsroom import isotime
-
-LATEST_NEWS = 5
 
 
 def environment(**options) -> Environment:
@@ -36,7 +33,6 @@ def environment(**options) -> Environment:
     env.globals.update(
         static=static,
         url=url,
-        fetch_latest_news=fetch_latest_news,
         latest_news_sidebar=latest_news_sidebar,
     )
     env.filters.update(date=date, isotime=isotime, floatformat=floatformat)
@@ -62,15 +58,8 @@ def _date(value, format_string, zone, language) -> str:
     return django_date(template_localtime(value), format_string)
 
 
-def fetch_latest_news(count: int = LATEST_NEWS):
-    """The newest published stories, for the sidebar."""
-    return Story.objects.published().only("headline", "slug", "published_at")[:count]
-
-
-@pass_context
-def latest_news_sidebar(context) -> Markup:
-    """The sidebar's latest news, the same on every page: rendered once per change of
-    content and kept in the cache as HTML (``caching.cached_fragment``)."""
-    template = context.environment.get_template("includes/latest_news.html")
-    html = caching.cached_fragment(context.get("request"), "latest-news", template.render)
-    return Markup(html)
+def latest_news_sidebar() -> Markup:
+    """Where the sidebar's latest news goes: an include, the same on every page, put in
+    when the page is served (``articles.site.caching``), so that a new story purges the
+    sidebar and not every page showing it."""
+    return Markup(caching.include(reverse("articles:latest_news")))

@@ -20,10 +20,18 @@ Environment variables:
     TIME_ZONE        the newsroom's time zone, used in story URLs (default UTC)
     WIRE_TIME_ZONE   the time zone of agency timestamp lines (default Asia/Dhaka, BSS's)
     REDIS_URL        e.g. redis://127.0.0.1:6379/0: the cache shared by all app servers
+    CACHE_DIR        without REDIS_URL, the folder of the file cache this machine's processes
+                     share (default: one per checkout in the system's temporary folder)
     PAGE_CACHE_SECONDS  how long public pages are cached (default 300; 0 turns it off)
+    VARNISH_PURGE_URLS  comma-separated addresses of the Varnishes in front, e.g.
+                     http://127.0.0.1:6081/: each change purges its surrogate keys there
+                     (articles/site/varnish.py); default none
+    PAGE_CACHE_PURGE  what a change purges: "keys" (default) or "everything"
 """
 
+import hashlib
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -164,12 +172,14 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# One cache shared by every app server when REDIS_URL is set; per process otherwise.
+# One cache shared by every app server when REDIS_URL is set. Without it, a file cache that
+# every process of this machine shares (in the system's temporary folder, one per checkout):
+# an import run in another terminal purges the pages the running server keeps.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "articles.site.cache_tracking.RedisCache",
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "newsroom",
             # A Redis that hangs must cost a reader a quarter of a second, not seconds:
@@ -178,12 +188,30 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    checkout = hashlib.sha256(str(BASE_DIR).encode()).hexdigest()[:12]
+    CACHE_DIR = os.environ.get("CACHE_DIR") or Path(tempfile.gettempdir()) / f"newsroom-{checkout}"
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": CACHE_DIR,
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    }
 # Public pages: kept this long in our cache and in shared caches (s-maxage), and served
-# stale for as long again while revalidating; browsers keep them a minute. Any change to
-# content makes every cached page current at once (articles/site/caching.py).
+# stale for as long again while revalidating; browsers keep them a minute. A change purges
+# the pages showing what it changed (articles/site/caching.py).
 PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", 300))
+# What a change purges: "keys", the pages showing what changed (the default), or
+# "everything", every cached page (only to compare the two: benchmarks/newsroom.py).
+PAGE_CACHE_PURGE = os.environ.get("PAGE_CACHE_PURGE", "keys")
+if PAGE_CACHE_PURGE not in {"keys", "everything"}:
+    raise ImproperlyConfigured(
+        f"PAGE_CACHE_PURGE must be keys or everything, not {PAGE_CACHE_PURGE!r}"
+    )
 BROWSER_CACHE_SECONDS = 60
+# The Varnishes in front (deploy/varnish/default.vcl), each purged by surrogate key after
+# every change (articles/site/varnish.py); none by default.
+VARNISH_PURGE_URLS = env_list("VARNISH_PURGE_URLS")
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",

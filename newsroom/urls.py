@@ -1,5 +1,4 @@
 from django.contrib import admin
-from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
 from django.views import defaults
 
@@ -14,8 +13,7 @@ urlpatterns = [
     path("favicon.ico", public(views.favicon)),
     path(
         "sitemap.xml",
-        public(cached_page(sitemap_views.sitemap, query={"p": whole_number})),
-        {"sitemaps": sitemaps.SITEMAPS},
+        public(cached_page(sitemaps.sitemap, query={"p": whole_number})),
         name="sitemap",
     ),
     path("news-sitemap.xml", public(cached_page(sitemaps.news_sitemap)), name="news_sitemap"),

@@ -36,6 +36,15 @@ def reporter(db):
     return make_user("rita", "Reporter")
 
 
+def pytest_configure(config):
+    """The tests cache in their process's own memory, not in the file cache that the demo's
+    processes share (settings.py), before anything reads the cache."""
+    from django.conf import settings
+
+    if not os.environ.get("REDIS_URL"):
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
 @pytest.fixture(autouse=True)
 def empty_cache(monkeypatch):
     """Each test starts with nothing cached: pages from one test never serve another. Nor
@@ -43,19 +52,26 @@ def empty_cache(monkeypatch):
     from articles.site import caching
 
     monkeypatch.setattr(caching, "_rest_until", 0.0)
+    caching.recent_pages.clear()
     cache.clear()
     yield
     cache.clear()
 
 
 @pytest.fixture
+def commit(django_capture_on_commit_callbacks):
+    """``with commit(): ...``: what the block's writes set off after commit (the search
+    refresh, the purge) runs at its end, as if its transaction committed; a test's own
+    transaction never does."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+@pytest.fixture
 def demo_story(db):
     """The seed story, loaded from the committed demo fixture."""
     from articles.models import Story
-    from articles.site import caching
 
     call_command("loaddata", DEMO_FIXTURE, verbosity=0)
-    caching.invalidate()
     return Story.objects.get()
 
 

@@ -4,10 +4,10 @@ from datetime import timedelta
 from itertools import count
 
 import reversion
+from django.test import TestCase
 from django.utils import timezone
 
 from articles.models import Section, Story
-from articles.site import caching
 
 _numbers = count(1)
 
@@ -26,10 +26,11 @@ def make_story(
     n = next(_numbers)
     if published_at is None and ago is not None:
         published_at = timezone.now() - ago
-    with reversion.create_revision():
+    # The test's transaction never commits: run what a commit would set off (the search
+    # refresh and the purge), as every real write path does.
+    with TestCase.captureOnCommitCallbacks(execute=True), reversion.create_revision():
         story = _create(n, headline, status, published_at, sections, tags, fields)
         reversion.set_comment("Created by a test")
-    caching.invalidate()  # as every real write path does
     return story
 
 

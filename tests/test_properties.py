@@ -5,6 +5,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
@@ -65,36 +66,41 @@ class PublicationProperties(TestCase):
         editor = make_user(f"editor-{Story.objects.count()}", "Editor")
         now = timezone.now()
         stories = []
-        for n, (status, offset) in enumerate(starts):
-            with_time = None if offset is None else now + timedelta(minutes=offset)
-            story = Story.objects.create(
-                headline=f"Property story {n} marker{n}x",
-                slug=f"property-story-{n}",
-                status=status,
-                published_at=with_time,
-                dateline_place="BAKU",
-            )
-            story.tags.set(["Property"])
-            stories.append(story)
-        caching.invalidate()
+        # Each example's database is rolled back under the cache: start it empty too.
+        cache.clear()
+        caching.recent_pages.clear()
+        with self.captureOnCommitCallbacks(execute=True):  # made, and committed
+            for n, (status, offset) in enumerate(starts):
+                with_time = None if offset is None else now + timedelta(minutes=offset)
+                story = Story.objects.create(
+                    headline=f"Property story {n} marker{n}x",
+                    slug=f"property-story-{n}",
+                    status=status,
+                    published_at=with_time,
+                    dateline_place="BAKU",
+                )
+                story.tags.set(["Property"])
+                stories.append(story)
         client = Client()
         for path in PUBLIC_PATHS:  # fill the cache before the actions
             client.get(path)
         for action, index, *args in actions:
-            story = Story.objects.get(pk=stories[index].pk)
-            if action == "publish":
-                services.publish_story(story=story, user=editor)
-            elif action == "unpublish":
-                services.unpublish_story(story=story, user=editor)
-            elif action == "schedule":
-                at = timezone.now() + timedelta(minutes=args[0])
-                services.schedule_story(story=story, user=editor, at=at)
-            elif action == "edit":
-                story.standfirst = "edited"
-                services.save_story(story=story, expected_version=story.version, user=editor)
-            elif action == "backdate" and story.published_at:
-                story.published_at = timezone.now() + timedelta(minutes=args[0])
-                services.save_story(story=story, expected_version=story.version, user=editor)
+            # Each action commits, as in the desk: what it sets off runs after it.
+            with self.captureOnCommitCallbacks(execute=True):
+                story = Story.objects.get(pk=stories[index].pk)
+                if action == "publish":
+                    services.publish_story(story=story, user=editor)
+                elif action == "unpublish":
+                    services.unpublish_story(story=story, user=editor)
+                elif action == "schedule":
+                    at = timezone.now() + timedelta(minutes=args[0])
+                    services.schedule_story(story=story, user=editor, at=at)
+                elif action == "edit":
+                    story.standfirst = "edited"
+                    services.save_story(story=story, expected_version=story.version, user=editor)
+                elif action == "backdate" and story.published_at:
+                    story.published_at = timezone.now() + timedelta(minutes=args[0])
+                    services.save_story(story=story, expected_version=story.version, user=editor)
         pages = {path: client.get(path).content.decode() for path in PUBLIC_PATHS}
         for story in Story.objects.filter(pk__in=[s.pk for s in stories]):
             marker = story.headline.split()[-1]

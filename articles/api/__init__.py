@@ -34,6 +34,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from articles.models import Section, Story
+from articles.site import caching
+from articles.site import keys as surrogate
 from articles.site.pagination import BadCursor, keyset_page
 
 # Where the API's addresses start (articles/site/urls.py declares them under it).
@@ -76,6 +78,7 @@ def story_list(request: HttpRequest) -> JsonResponse:
         next_url = request.build_absolute_uri(
             f"{reverse('articles:api_stories')}?{urlencode(query)}"
         )
+    caching.shows(request, surrogate.LATEST, *surrogate.of_stories(page.items, tags=True))
     return _json({"items": [ninjs(story, request) for story in page], "next": next_url})
 
 
@@ -86,6 +89,7 @@ def story_detail(request: HttpRequest, pk: int) -> JsonResponse:
     story = _public_stories().filter(pk=pk).first()
     if story is None:
         return error_response("no such story", status=404)
+    caching.shows(request, *surrogate.of_stories([story], tags=True))
     return _json(ninjs(story, request))
 
 

@@ -7,8 +7,13 @@ from django.shortcuts import render
 
 from articles.search.backends import search_stories
 from articles.search.query import clean_query
+from articles.site import caching
+from articles.site import keys as surrogate
 
 RESULTS_PER_PAGE = 20
+
+PAGE_QUERY = {"q": clean_query, "page": caching.whole_number}
+"""What the page reads from its query string: it is cached under those alone."""
 
 
 def search_view(request):
@@ -24,6 +29,8 @@ def search_view(request):
     if query:
         paginator = Paginator(search_stories(query), RESULTS_PER_PAGE)
         page = paginator.get_page(request.GET.get("page"))
+        caching.shows(request, *surrogate.of_stories(page.object_list))
+    caching.shows(request, surrogate.SEARCH)
     response = render(request, "articles/search.html", {"query": query, "page": page})
     response["X-Robots-Tag"] = "noindex, follow"
     return response

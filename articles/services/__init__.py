@@ -12,8 +12,9 @@ One module per workflow; the public names are re-exported here, so callers write
 - ``publishing``: publishing, scheduling, unpublishing; unique slugs per day;
 - ``tags``: renaming, merging and deleting tags; tags found or made by name in bulk;
 - ``permissions``: who may do what, checked before anything is written;
-- ``effects``: the one small interface to the search index and the page cache, which
-  every workflow goes through after commit (``stories_changed``);
+- ``effects``: the one small interface to the search index and the page caches: the
+  models' signals record what each write changed, made current after commit
+  (``stories_changed`` for writes no signal sees; ``purge_pages``, ``purge_everything``);
 - ``history``: stories as revisions saved them, and what changed between two;
 - ``fixtures``: the demo fixture, built from ``fixtures/source/`` and loaded by ``demo``.
 """
@@ -27,7 +28,13 @@ from articles.services.editing import (
     save_sections,
     save_story,
 )
-from articles.services.effects import REBUILD_BATCH, rebuild_search, search_is_stored
+from articles.services.effects import (
+    REBUILD_BATCH,
+    purge_everything,
+    rebuild_search,
+    search_is_stored,
+)
+from articles.services.effects import purge_on_commit as purge_pages
 from articles.services.import_session import BatchFailed, ImportSession
 from articles.services.importing import ImportResult, import_wire_batch, import_wire_copy
 from articles.services.permissions import can_publish, require_publisher
@@ -72,6 +79,8 @@ __all__ = [
     "merge_tags",
     "parse_copy",
     "publish_story",
+    "purge_everything",
+    "purge_pages",
     "read_copy",
     "read_sidecar",
     "rebuild_search",

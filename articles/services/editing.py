@@ -66,8 +66,7 @@ def create_story(*, story: Story, user, comment: str = "Created") -> Story:
     if story.status == Story.Status.PUBLISHED:
         require_publisher(user)
     with transaction.atomic(), reversion.create_revision():
-        story.save(force_insert=True)
-        effects.stories_changed([story.pk], public=story.status == Story.Status.PUBLISHED)
+        story.save(force_insert=True)  # the save is the change (effects.story_saved)
         reversion.set_user(user)
         reversion.set_comment(comment)
     return story
@@ -90,8 +89,7 @@ def save_sections(
         for position, section in enumerate(sections):
             section.story = story
             section.position = position
-            section.save()
-        effects.stories_changed([story.pk])
+            section.save()  # each save is a change (effects.section_changed)
 
 
 def save_story(*, story: Story, expected_version: int, user, comment: str = "Edited") -> Story:
@@ -112,9 +110,7 @@ def save_story(*, story: Story, expected_version: int, user, comment: str = "Edi
         if not claimed:
             raise StaleEdit(story_pk=story.pk, expected_version=expected_version)
         story.version = expected_version + 1
-        story.save()
-        # After commit, so a restore's or the desk's sections and tags are in it too.
-        effects.stories_changed([story.pk])
+        story.save()  # the save is the change, its sections and tags too (effects)
         reversion.set_user(user)
         reversion.set_comment(comment)
     return story
@@ -183,8 +179,7 @@ def delete_stories(*, stories: Iterable[Story], user) -> None:
     require(user, "articles.delete_story", "Only editors can delete stories.")
     pks = [story.pk for story in stories]
     with transaction.atomic():
-        Story.objects.filter(pk__in=pks).delete()
-        effects.stories_changed(pks)
+        Story.objects.filter(pk__in=pks).delete()  # each delete is a change (effects)
 
 
 def _check_publishable(snapshot: history.Snapshot) -> None:

@@ -1,26 +1,28 @@
 """What every write sets off: the stories' search fields and the purge of cached pages.
 
-Each workflow that changes stories says so with one call, :func:`stories_changed`, and does
-nothing else about it. This is the one module of the services that refreshes the search
-index (``articles.search``) or purges the page cache (``articles.site.caching``); the desk
-and the commands do neither, and call the services instead.
+Changes are seen where they are made, in the model layer: receivers of the models'
+``post_save`` and ``post_delete`` signals (below) record what each save or delete of a
+story, a section, a story's tag or a tag changes, whoever makes it: the desk, a command,
+``manage.py shell`` with ``story.save()``, ``loaddata``. What bypasses the signals says so
+itself with :func:`stories_changed`: ``QuerySet.update()``, ``bulk_create`` (the import's
+batches) and raw SQL; anyone else using those must call it too.
 
-After commit, once per transaction: a desk save (``save_story`` and ``save_sections``, the
-revision, the desk's own work) refreshes the search fields of the stories it changed in one
-refresh, and purges the cached pages once, when the transaction commits. A rolled-back
-change sets off nothing. Inside a transaction each public change also bumps the content
-token at once (a query and a cache write): the purge after commit is the one that counts (a
-request served between the two may have cached the old content); the early ones keep the
-same transaction's own later reads (and tests, whose transactions never commit) current.
-The caching issue that follows replaces both with purges by key after commit.
+Once the transaction commits, and once per transaction, what it changed is made current:
+one search refresh of the stories it wrote (``articles.search``), and one purge of the
+surrogate keys it touched (``articles.site.keys``), in Django's cache
+(``articles.site.caching``) and in every Varnish in front (``articles.site.varnish``). A
+rolled-back change sets off nothing. A draft's change purges nothing: no page shows it.
+
+What a change touches: a story's own key whenever readers can see it (or could, before the
+change); and when it joins or leaves lists (published, unpublished, deleted, its time or
+place changed), the lists too: the newest stories, search, the sitemaps, its place and its
+tags' pages. Moving a story within the lists it is in is the same. Editing its words
+touches the story itself, search and the sitemaps (the time of change), not the lists: each
+list shows the key of every story on it.
 
 An import session (``articles.services.import_session``) gathers its batches' changes
 (:func:`gathered`), refreshes their search fields in other threads while the next batch is
-saved (:class:`SearchRefresher`), and purges once at its end.
-
-The purge is bound for the model layer: the caching issue that follows hangs it on
-signals, after commit, so that ``manage.py shell`` and ``loaddata`` purge too. Only this
-module calls the cache, so that move changes this module and no workflow.
+saved (:class:`SearchRefresher`), and purges what its batches touched once, at its end.
 """
 
 from __future__ import annotations
@@ -33,12 +35,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from taggit.models import Tag
 
 from articles import search
-from articles.models import Story
-from articles.site import caching
+from articles.models import Section, Story, TaggedStory
+from articles.site import caching, varnish
+from articles.site import keys as surrogate
 
 REBUILD_BATCH = search.REFRESH_BATCH
 """Stories per UPDATE when every story's search fields are rebuilt."""
@@ -46,14 +50,37 @@ REBUILD_BATCH = search.REFRESH_BATCH
 
 @dataclass
 class Changes:
-    """Changed stories not yet made current, and whether readers could see the change."""
+    """What was written and not yet made current.
+
+    ``keys`` are purged as they are; the others are read once the change is committed:
+    ``edited`` stories' words changed (their own keys, if readers can see them), ``moved``
+    stories joined, left or moved in lists (those lists' keys), and ``tagged`` (story, tag)
+    rows were added or removed.
+    """
 
     story_ids: set[int] = field(default_factory=set)
-    public: bool = False
+    keys: set[str] = field(default_factory=set)
+    edited: set[int] = field(default_factory=set)
+    moved: set[int] = field(default_factory=set)
+    tagged: set[tuple[int, int]] = field(default_factory=set)
 
     def add(self, pks: Iterable[int | None], *, public: bool) -> None:
-        self.story_ids.update(pk for pk in pks if pk is not None)
-        self.public = self.public or public
+        pks = {pk for pk in pks if pk is not None}
+        self.story_ids |= pks
+        if public:
+            self.moved |= pks
+
+    def merge(self, other: Changes) -> None:
+        self.story_ids |= other.story_ids
+        self.keys |= other.keys
+        self.edited |= other.edited
+        self.moved |= other.moved
+        self.tagged |= other.tagged
+
+    @property
+    def public(self) -> bool:
+        """Whether readers could see any of it (before the stories are read)."""
+        return bool(self.keys or self.edited or self.moved or self.tagged)
 
 
 class _Waiting:
@@ -71,23 +98,26 @@ _local = threading.local()
 
 
 def stories_changed(pks: Iterable[int | None], *, public: bool = True) -> None:
-    """These stories were written (saved, imported, retagged, restored, deleted): refresh
-    their search fields and, if readers could see the change (``public``; not a draft
-    imported or recovered), purge the cached pages, once the transaction commits.
+    """These stories were written where no signal tells (``bulk_create``, ``update()``,
+    raw SQL): refresh their search fields and, if readers could see the change
+    (``public``; not a draft imported or recovered), purge the lists they are in, once the
+    transaction commits."""
+    changes = Changes()
+    changes.add(pks, public=public)
+    _record(changes)
 
-    Outside a transaction, that is now. Inside :func:`gathered`, the changes are only
-    gathered, for the caller to make current.
-    """
+
+def _record(changes: Changes) -> None:
+    """Add to what the current transaction changed (or, inside :func:`gathered`, to what
+    is gathered); made current after commit (outside a transaction, now)."""
     gathering = getattr(_local, "gathering", None)
     if gathering is not None:
-        gathering.add(pks, public=public)
+        gathering.merge(changes)
         return
     waiting = getattr(_local, "waiting", None)
     if waiting is None or not waiting.callbacks:
         waiting = _local.waiting = _Waiting()
-    waiting.changes.add(pks, public=public)
-    if public and not transaction.get_autocommit():
-        purge_pages()
+    waiting.changes.merge(changes)
 
     def make_changes_current() -> None:  # named: robust on_commit logs a failure by name
         _make_current(waiting)
@@ -98,13 +128,100 @@ def stories_changed(pks: Iterable[int | None], *, public: bool = True) -> None:
     transaction.on_commit(make_changes_current, robust=True)
 
 
+def _listed(listing: tuple | None) -> bool:
+    """Whether a story with this listing is (or is scheduled to be) in readers' lists."""
+    return listing is None or (listing[0] == Story.Status.PUBLISHED and listing[1] is not None)
+
+
 @receiver(post_save, sender=Story)
-def loaded_story_changed(sender, instance: Story, raw: bool, **kwargs) -> None:
-    """A story loaded from a fixture (``loaddata``, saved raw, around every workflow) is
-    a change like any other: searchable, and its pages purged, once the load commits (when
-    its sections and tags, later in the fixture, are in too)."""
-    if raw:
-        stories_changed([instance.pk])
+def story_saved(sender, instance: Story, created: bool, raw: bool, **kwargs) -> None:
+    """A story saved, from a fixture (``loaddata``) too: what lists it changed, if any."""
+    new = instance.listing()
+    old = None if created or raw else getattr(instance, "stored_listing", None)
+    changes = Changes(story_ids={instance.pk})
+    if created or raw or old is None or new is None:
+        if _listed(new) or not (created or raw):
+            changes.moved.add(instance.pk)
+    elif old != new:
+        if _listed(old) or _listed(new):
+            changes.moved.add(instance.pk)
+        if _listed(old) and old[2]:
+            changes.keys.add(surrogate.place(old[2]))
+    elif _listed(new):
+        changes.edited.add(instance.pk)
+    instance.stored_listing = new
+    _record(changes)
+
+
+@receiver(post_delete, sender=Story)
+def story_deleted(sender, instance: Story, **kwargs) -> None:
+    listing = instance.listing()
+    if _listed(listing):
+        changes = Changes(moved={instance.pk})
+        if listing and listing[2]:
+            changes.keys.add(surrogate.place(listing[2]))
+        _record(changes)
+
+
+@receiver(post_save, sender=Section)
+@receiver(post_delete, sender=Section)
+def section_changed(sender, instance: Section, raw: bool = False, **kwargs) -> None:
+    if not raw:  # a fixture's story is a change of its own (story_saved)
+        _record(Changes(story_ids={instance.story_id}, edited={instance.story_id}))
+
+
+@receiver(post_save, sender=TaggedStory)
+@receiver(post_delete, sender=TaggedStory)
+def story_tag_changed(sender, instance: TaggedStory, raw: bool = False, **kwargs) -> None:
+    if not raw:
+        pair = (instance.content_object_id, instance.tag_id)
+        _record(Changes(story_ids={pair[0]}, tagged={pair}))
+
+
+@receiver(post_save, sender=Tag)
+@receiver(post_delete, sender=Tag)
+def tag_changed(sender, instance: Tag, created: bool = False, **kwargs) -> None:
+    """A tag renamed, merged away or deleted: every page showing it (a new tag is on no
+    page yet)."""
+    if not created:
+        keys = {surrogate.tag(instance.pk), surrogate.tag_stories(instance.pk)}
+        _record(Changes(keys=keys | {surrogate.SITEMAP}))
+
+
+def keys_of(changes: Changes) -> set[str]:
+    """The surrogate keys ``changes`` touched, read from the stories as they are now
+    (after the commit): two queries at most."""
+    keys = set(changes.keys)
+    ids = changes.edited | changes.moved | {story for story, _ in changes.tagged}
+    if not ids:
+        return keys
+    listings = {
+        pk: (status, published_at, place)
+        for pk, status, published_at, place in Story.objects.filter(pk__in=ids).values_list(
+            "pk", "status", "published_at", "place_slug"
+        )
+    }
+
+    def visible(pk: int) -> bool:  # a story gone was visible, for all we know
+        return _listed(listings.get(pk))
+
+    for pk in changes.edited:
+        if visible(pk):
+            keys |= {surrogate.story(pk), surrogate.SEARCH, surrogate.SITEMAP}
+    for pk, tag in changes.tagged:
+        if visible(pk):
+            keys |= {surrogate.story(pk), surrogate.tag_stories(tag), surrogate.SEARCH}
+    if changes.moved:
+        keys |= {surrogate.LATEST, surrogate.SEARCH, surrogate.SITEMAP}
+        keys |= {surrogate.story(pk) for pk in changes.moved}
+        keys |= {
+            surrogate.place(listings[pk][2])
+            for pk in changes.moved
+            if pk in listings and listings[pk][2]
+        }
+        tags = TaggedStory.objects.filter(content_object_id__in=changes.moved)
+        keys |= {surrogate.tag_stories(tag) for tag in tags.values_list("tag_id", flat=True)}
+    return keys
 
 
 def _make_current(waiting: _Waiting) -> None:
@@ -115,15 +232,14 @@ def _make_current(waiting: _Waiting) -> None:
     changes, waiting.changes = waiting.changes, Changes()
     if changes.story_ids:
         refresh_search(changes.story_ids)
-    if changes.public:
-        purge_pages()
+    purge(keys_of(changes))
 
 
 @contextmanager
 def gathered() -> Iterator[Changes]:
-    """Within the block, :func:`stories_changed` only gathers the changes into the
-    :class:`Changes` it yields; the caller makes them current (an import session: the
-    search fields batch by batch beside the import, one purge at its end)."""
+    """Within the block, changes are only gathered into the :class:`Changes` it yields;
+    the caller makes them current (an import session: the search fields batch by batch
+    beside the import, one purge at its end, of :func:`keys_of` each batch)."""
     outer = getattr(_local, "gathering", None)
     _local.gathering = changes = Changes()
     try:
@@ -140,9 +256,25 @@ def refresh_search(pks: Iterable[int]) -> list[tuple[int, str]]:
     return search.refresh(pks)
 
 
-def purge_pages() -> None:
-    """Make every cached public page stale now."""
-    caching.invalidate()
+def purge(keys: Iterable[str]) -> None:
+    """Purge the cached responses showing any of ``keys``: Django's cache, then every
+    Varnish in front. Neither fails the change that called it (each logs and retries)."""
+    keys = set(keys)
+    if keys:
+        caching.purge(keys)
+        varnish.purge(keys)
+
+
+def purge_on_commit(keys: Iterable[str]) -> None:
+    """Purge ``keys`` once the transaction commits (now, outside one)."""
+    if keys := set(keys):
+        _record(Changes(keys=keys))
+
+
+def purge_everything() -> None:
+    """Purge every cached public response, once the transaction commits (after a deploy
+    that changed the templates, say)."""
+    purge_on_commit({surrogate.ALL})
 
 
 @dataclass(frozen=True)

@@ -89,7 +89,7 @@ def load_demo_stories() -> int:
     checksums = demo_checksums()
     if Story.objects.filter(source_checksum__in=checksums).exists():
         return 0
-    # loaddata's saves are changes like any other (effects.loaded_story_changed).
+    # loaddata's saves are changes like any other (effects.story_saved).
     with transaction.atomic():
         call_command("loaddata", DEMO_FIXTURE, verbosity=0)
         call_command("createinitialrevisions", "articles.Story", verbosity=0)

@@ -50,7 +50,7 @@ class ImportSession:
     def __init__(self, *, user=None):
         self.user = user
         self.not_refreshed: list[tuple[int, str]] = []
-        self._public = False
+        self._keys: set[str] = set()
         self._search: effects.SearchRefresher | None = None
 
     def __enter__(self) -> ImportSession:
@@ -59,8 +59,7 @@ class ImportSession:
 
     def __exit__(self, *exc_info) -> bool:
         self.not_refreshed = self._search.finish()
-        if self._public:  # the purge the batches left to the session, once
-            effects.stories_changed((), public=True)
+        effects.purge_on_commit(self._keys)  # the purge the batches left to the session
         return False
 
     def import_files(
@@ -97,5 +96,5 @@ class ImportSession:
                 connection.close_if_unusable_or_obsolete()  # the next batch reconnects
             raise
         self._search.refresh(changes.story_ids)
-        self._public = self._public or changes.public
+        self._keys |= effects.keys_of(changes)
         return results

@@ -1,40 +1,67 @@
-"""Caching of public pages, and making every cached page current the moment content changes.
+"""Caching of public pages by what they show, and purging exactly what a change touches.
 
-Every public response (pages, feeds, sitemaps, API) is stored under a key that includes the
-site's *content generation*, a number in the cache. Any change readers could see (publish,
-edit, unpublish, delete, a tag merge) bumps it after the transaction commits, so every
-cached page is replaced at once: no list of dependent URLs to forget. A scheduled story
-needs no change to appear: the time of the next scheduled story is kept beside the
-generation, and the first request after it bumps the generation itself.
+**Keys.** Every public response (pages, feeds, sitemaps, the API, search) names what it
+shows as surrogate keys (``articles.site.keys``: ``story-12``, ``tag-3-stories``,
+``latest``…), collected while it renders (:func:`shows`) and sent in a ``Surrogate-Key``
+header: a shared cache in front purges by them (the shipped Varnish configuration copies them
+into ``xkey``; Fastly reads the header as it is). A change purges the keys it touches once
+its transaction commits (``articles.services.effects`` calls :func:`purge`), and every other
+page stays cached.
 
-A page is kept under its path and only the query parameters its view reads (``before`` and
-``after`` on lists, say, declared with ``cached_page(view, query=...)``), each in the one
-form the view reads it: the last value given, written canonically (``007`` is ``7``), and
-every value the view cannot use counted as one. So tracking parameters (``utm_*``,
-``fbclid``), any other noise, and made-up or padded values of the parameters a page does
-read share one entry each: they can neither force a render per request nor fill the cache.
-An address with a query string that is not a cached page (the admin, a 404) never touches
-the cache.
+**Django's own cache works the same way, on any cache backend** (Redis in production; by
+default a file cache every process of the machine shares). Each key has a *version* in the
+cache, a random token; an entry keeps its page's bytes with the versions of its keys when
+it was rendered, and a purge gives each purged key a new version. A page whose keys all
+still have the versions it was stored with is current; otherwise it is a miss and is made
+again. A version the cache lost (evicted, Redis restarted) is made anew, which can only
+turn a hit into a miss. A change committed while a page renders leaves that page unstored:
+a purge first writes the *purge mark* (a token new at every purge), then the versions, and a
+page is stored only if the mark it read before rendering is still the mark after its
+versions were read.
 
-Shared caches (a CDN, a proxy) get ``s-maxage`` and ``stale-while-revalidate``; browsers get
-a short ``max-age``, an ``ETag`` and a ``Last-Modified`` (the time of the last change), and
-Django's ConditionalGetMiddleware answers their revalidations with 304.
+**The sidebar** (the latest news, on every page) would tie every page to ``latest``, which
+every publication purges. So it is an Edge Side Include: a page holds
+``<esi:include src="/fragments/latest-news/"/>`` where the sidebar goes, and is cached so.
+A Varnish of ours (it sends ``Surrogate-Capability: …ESI/1.0``) gets it as it is, with
+``Surrogate-Control: content="ESI/1.0"``, and puts in the fragment, cached under its own
+keys; for anyone else Django puts the fragment in itself, from its own cache, the same way.
+A new story purges the fragment and the lists, not the story pages.
 
-Fragments (the sidebar's latest news, which every page shows; a story's related stories) are
-kept the same way, under the content token (``cached_fragment``): rendered once per change,
-not once per page, and current the moment content changes, with page caching off too.
+**Scheduled stories** need no change to appear: every cached response's lifetime ends by
+the time of the next scheduled story, in Django's cache and in shared caches (``s-maxage``).
+
+**Query strings.** A page is kept under its path and only the query parameters its view
+reads (``before`` and ``after`` on lists, say, declared with ``cached_page(view,
+query=...)``), each in the one form the view reads it: the last value given, written
+canonically (``007`` is ``7``), and every value the view cannot use counted as one. So
+tracking parameters (``utm_*``, ``fbclid``), any other noise, and made-up or padded values
+share one entry each: they can neither force a render per request nor fill the cache. An
+address with a query string that is not a cached page (the admin, a 404) never touches the
+cache.
+
+**Headers.** Shared caches get ``s-maxage`` and ``stale-while-revalidate``; browsers get a
+short ``max-age`` and an ``ETag`` (ConditionalGetMiddleware answers their revalidations
+with 304). A hit from Django's cache carries ``Age``, the seconds since it was stored.
+
+Fragments of a page (a story's related stories) are cached by their keys too
+(:func:`cached_fragment`), so that a page made again need not work them out again.
+
+What bypasses all this: ``QuerySet.update()`` and raw SQL send no signals, so the code
+that uses them says what it changed (``effects.stories_changed``); and a cache that is
+away serves pages uncached (and a purge it missed is made when it answers again).
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
-from datetime import datetime
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
 from functools import wraps
 from urllib.parse import urlencode
 
@@ -45,29 +72,29 @@ from django.http import HttpResponse
 from django.urls import Resolver404, get_script_prefix, get_urlconf, resolve
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
-from django.utils.http import http_date
 from django.utils.timezone import get_current_timezone_name
 from django.utils.translation import get_language
 from redis import RedisError
 
 from articles.models import Story
+from articles.site import keys as surrogate
 
 logger = logging.getLogger(__name__)
 
-# The content state, in one key written at once: (token, time of the last change, time of
-# the next scheduled story). The token is new at every change and never reused, so a page
-# kept under an old token (in Redis, in a process's memory, in a snapshot Redis reloaded
-# after a crash) can never pass for current.
-STATE = "content:state"
+PURGE_MARK = "purge:mark"
+NEXT_SCHEDULED = "schedule:next"
 FOREVER = None
-# A fragment outlives no deploy by long: its key names the content, not the templates.
-FRAGMENT_SECONDS = 300
 # A cache that failed is left alone this long, so a hung Redis costs one short timeout
 # now and then instead of one on every request.
 REST_SECONDS = 5
+ESI_CAPABILITY = "ESI/1.0"
+INCLUDE = '<esi:include src="{}"/>'
+INCLUDE_START = b'<esi:include src="'
+INCLUDE_END = b'"/>'
 
 _rest_until = 0.0
-_owed = threading.Event()  # an invalidation the cache could not take: made on next read
+_owed: set[str] = set()  # keys a purge could not reach the cache with: purged on next use
+_owed_lock = threading.Lock()
 
 
 def cache_errors() -> tuple[type[BaseException], ...]:
@@ -85,154 +112,228 @@ def _rest(error: BaseException) -> None:
     logger.warning("Page cache unavailable for %ss, serving uncached: %s", REST_SECONDS, error)
 
 
-def invalidate() -> None:
-    """Make every cached public page stale now (call it after the change is committed).
+def _now() -> float:
+    """The time of entries, from the clock the site's other times come from."""
+    return timezone.now().timestamp()
 
-    A cache that is away does not fail the change that called it: the invalidation is
-    owed, and this process makes it as soon as it reads the cache again.
-    """
-    now = timezone.now()
-    upcoming = (
-        Story.objects.scheduled(at=now)
-        .order_by("published_at")
-        .values_list("published_at", flat=True)
-        .first()
-    )
-    token = f"{time.time_ns():x}.{secrets.token_hex(4)}"
-    try:
-        cache.set(STATE, (token, now, upcoming), FOREVER)
-    except cache_errors() as error:
-        _owed.set()
-        logger.error("Could not invalidate cached pages (will retry): %s", error)
+
+def _token() -> str:
+    return f"{time.time_ns():x}.{secrets.token_hex(4)}"
+
+
+def _version_name(key: str) -> str:
+    return f"key:{key}"
+
+
+def shows(request, *keys: str) -> None:
+    """Record that the response to ``request`` shows what ``keys`` name."""
+    if request is None:
         return
-    _owed.clear()
-    if tracker := _tracker():
-        tracker.forget()  # this process at once; the others when Redis tells them
+    if not hasattr(request, "surrogate_keys"):
+        request.surrogate_keys = set()
+    request.surrogate_keys.update(keys)
 
 
-def _tracker():
-    """The process's memory of the content state, when the cache can keep it current."""
-    return cache.tracker(STATE) if hasattr(cache, "tracker") else None
+def shown(request) -> set[str]:
+    return set(getattr(request, "surrogate_keys", ()))
 
 
-def _state() -> tuple[str, datetime]:
-    """The current (token, time of the last change); raises what the cache raises."""
-    tracker = _tracker()
-    state = tracker.remembered() if tracker else None
-    if state is None:
-        epoch = tracker.epoch if tracker else 0
-        state = cache.get(STATE)
-        if tracker and state is not None:
-            tracker.remember(state, epoch)
-    if state is None or _owed.is_set() or (state[2] and state[2] <= timezone.now()):
-        invalidate()  # the first request after a scheduled story's time brings it in
-        state = cache.get(STATE)
-        if state is None:
-            raise OSError("the cache did not keep the content state")
-    return state[0], state[1]
+def purge(keys: Iterable[str]) -> None:
+    """Make every response cached by Django that shows one of ``keys`` a miss from now on
+    (call it after the change is committed: ``articles.services.effects`` does).
 
-
-def cached_fragment(request, name: str, render: Callable[[], str]) -> str:
-    """The HTML ``render()`` gives, kept in the cache for the current content state.
-
-    Its key holds the content token, so any change readers could see makes it current at
-    once, as it does every page; and what else the HTML depends on: the script prefix and
-    URL configuration (its links), the time zone and the language (its dates). With the
-    cache away (or resting) it is rendered every time.
-
-    Like a page, a fragment is also kept in this process's memory: a key names one
-    token's HTML, which never changes, so reading it again costs no trip to the cache.
+    A cache that is away does not fail the change that called it: the keys are owed, and
+    this process purges them as soon as it reads the cache again.
     """
-    token = _content_token(request)
-    if token is None:
-        return render()
+    keys = set(keys)
+    with _owed_lock:
+        keys |= _owed
+        _owed.clear()
+    if not keys:
+        return
+    if settings.PAGE_CACHE_PURGE == "everything":
+        keys = {surrogate.ALL}
+    token = _token()
+    try:
+        cache.set(PURGE_MARK, token, FOREVER)  # first: see the module's docstring
+        cache.set_many({_version_name(key): token for key in keys}, FOREVER)
+        cache.delete(NEXT_SCHEDULED)
+    except cache_errors() as error:
+        with _owed_lock:
+            _owed.update(keys)
+        logger.error("Could not purge %s cached keys (will retry): %s", len(keys), error)
+
+
+def _pay_owed() -> None:
+    if _owed:
+        purge(())
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A cached response (``status`` and ``headers`` None for a fragment), with the versions
+    of its keys when it was rendered."""
+
+    status: int | None
+    headers: dict | None
+    content: bytes | str
+    keys: tuple[str, ...]
+    versions: tuple[str, ...]
+    stored_at: float
+    expires: float
+
+
+def _lookup(key: str) -> tuple[Entry | None, str | None]:
+    """The current entry under ``key`` (or None), and the purge mark as it is now."""
+    entry = recent_pages.get(key)
+    if entry is not None:
+        return (entry, None) if _is_current(entry) else (None, cache.get(PURGE_MARK))
+    found = cache.get_many([key, PURGE_MARK])
+    entry, mark = found.get(key), found.get(PURGE_MARK)
+    if entry is not None and entry.expires > _now() and _is_current(entry):
+        recent_pages.put(key, entry)
+        return entry, mark
+    return None, mark
+
+
+def _is_current(entry: Entry) -> bool:
+    names = [_version_name(key) for key in entry.keys]
+    found = cache.get_many(names)
+    pairs = zip(names, entry.versions, strict=True)
+    return all(found.get(name) == version for name, version in pairs)
+
+
+def _versions(keys: tuple[str, ...], mark: str | None) -> tuple[str, ...] | None:
+    """The versions of ``keys`` now (made for keys that have none yet), or None if a purge
+    came after ``mark`` was read: what was rendered since may already be out of date."""
+    names = [_version_name(key) for key in keys]
+    found = cache.get_many(names)
+    missing = [name for name in names if name not in found]
+    if missing:
+        token = _token()
+        for name in missing:
+            cache.add(name, token, FOREVER)  # add: keeps one another process made meanwhile
+        found.update(cache.get_many(missing))
+    if cache.get(PURGE_MARK) != mark or any(name not in found for name in names):
+        return None
+    return tuple(found[name] for name in names)
+
+
+def _store(key: str, entry: Entry, mark: str | None, seconds: int) -> None:
+    versions = _versions(entry.keys, mark)
+    if versions is None:
+        return
+    entry = replace(entry, versions=versions)
+    recent_pages.put(key, entry)
+    cache.set(key, entry, seconds)
+
+
+def cache_seconds(seconds: int | None = None) -> int:
+    """How long a response rendered now may be kept: ``seconds`` (``PAGE_CACHE_SECONDS``
+    unless told), and no later than the next scheduled story's time."""
+    seconds = settings.PAGE_CACHE_SECONDS if seconds is None else seconds
+    if not seconds:
+        return 0
+    now = timezone.now()
+    try:
+        upcoming = cache.get(NEXT_SCHEDULED, "unknown")
+    except cache_errors():
+        upcoming = "unknown"
+    if upcoming == "unknown" or (upcoming is not None and upcoming <= now):
+        upcoming = (
+            Story.objects.scheduled(at=now)
+            .order_by("published_at")
+            .values_list("published_at", flat=True)
+            .first()
+        )
+        try:
+            cache.set(NEXT_SCHEDULED, upcoming, seconds)
+        except cache_errors():
+            pass
+    if upcoming is not None:
+        seconds = min(seconds, max(1, int((upcoming - now).total_seconds())))
+    return seconds
+
+
+def _variant() -> str:
+    """What else a fragment's HTML depends on: the script prefix and URL configuration
+    (its links), the time zone and the language (its dates)."""
     variant = f"{get_script_prefix()}|{get_urlconf() or settings.ROOT_URLCONF}|"
     variant += f"{get_current_timezone_name()}|{get_language()}"
-    digest = hashlib.sha256(variant.encode()).hexdigest()[:32]
-    key = f"fragment:{name}:{token}:{digest}"
-    entry = recent_fragments.get(key)
-    if entry is not None:
-        return entry[2]
-    try:
-        html = cache.get(key)
-    except cache_errors() as error:
-        _rest(error)
-        return render()
-    if html is None:
-        html = render()
+    return hashlib.sha256(variant.encode()).hexdigest()[:32]
+
+
+def cached_fragment(request, name: str, render: Callable[[set[str]], str]) -> str:
+    """The HTML ``render(keys)`` gives (adding to ``keys`` what it shows), kept in the
+    cache until one of those keys is purged; the keys go to the page's too.
+
+    Its entry also depends on what else the HTML does: the script prefix and URL
+    configuration (its links), the time zone and the language (its dates). With the cache
+    away (or resting) it is rendered every time.
+    """
+    key = f"fragment:{name}:{_variant()}"
+    entry = mark = None
+    if not _resting():
         try:
-            cache.set(key, html, FRAGMENT_SECONDS)
+            entry, mark = _lookup(key)
         except cache_errors() as error:
             _rest(error)
-            return html
-    recent_fragments.put(key, (None, None, html, time.time() + FRAGMENT_SECONDS))
+    if entry is not None:
+        shows(request, *entry.keys)
+        return entry.content
+    keys: set[str] = set()
+    html = render(keys)
+    shows(request, *keys)
+    if not _resting():
+        now = _now()
+        seconds = cache_seconds(settings.PAGE_CACHE_SECONDS or FRAGMENT_SECONDS)
+        entry = Entry(None, None, html, tuple(sorted(keys)), (), now, now + seconds)
+        try:
+            _store(key, entry, mark, seconds)
+        except cache_errors() as error:
+            _rest(error)
     return html
 
 
-def _content_token(request) -> str | None:
-    """The token the page cache read for this request, or the current one (read once per
-    request, however many fragments the page has); None when the cache cannot say."""
-    if request is None:
-        return _current_token()
-    if hasattr(request, "content_state"):
-        state = request.content_state
-        return state[0] if state else None
-    if not hasattr(request, "fragment_token"):
-        request.fragment_token = _current_token()
-    return request.fragment_token
-
-
-def _current_token() -> str | None:
-    if _resting():
-        return None
-    try:
-        return _state()[0]
-    except cache_errors() as error:
-        _rest(error)
-    except DatabaseError:  # the page will meet it too, and answer 503
-        pass
-    return None
+# Fragments are kept this long with page caching off (PAGE_CACHE_SECONDS=0).
+FRAGMENT_SECONDS = 300
 
 
 class _RecentPages:
-    """The pages (and fragments) this process served lately, in memory, within a byte budget.
-
-    A page key names one content token's bytes, which never change, so only the page's
-    own expiry (kept in the entry, the same on every server) and the budget apply. An entry
-    is (status, headers, content, expires); a fragment's is (None, None, html, expires).
-    """
+    """The entries this process used lately, in memory, within a byte budget: a hit then
+    costs one read of its keys' versions rather than the page's bytes too."""
 
     def __init__(self, budget: int, largest: int):
         self.budget = budget
         self.largest = largest
         self.size = 0
-        self._entries: OrderedDict[str, tuple] = OrderedDict()
+        self._entries: OrderedDict[str, Entry] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: str):
+    def get(self, key: str) -> Entry | None:
         with self._lock:
             entry = self._entries.get(key)
             if entry is None:
                 return None
-            if entry[3] < time.time():
+            if entry.expires < _now():
                 self._drop(key)
                 return None
             self._entries.move_to_end(key)
             return entry
 
-    def put(self, key: str, entry: tuple) -> None:
-        if len(entry[2]) > self.largest:
-            return  # a big sitemap or feed: Redis keeps it, this process need not
+    def put(self, key: str, entry: Entry) -> None:
+        if len(entry.content) > self.largest:
+            return  # a big sitemap or feed: the shared cache keeps it, this process need not
         with self._lock:
             if key in self._entries:
                 self._drop(key)
             self._entries[key] = entry
-            self.size += len(entry[2])
+            self.size += len(entry.content)
             while self.size > self.budget:
                 self._drop(next(iter(self._entries)))
 
     def _drop(self, key: str) -> None:
-        self.size -= len(self._entries.pop(key)[2])
+        self.size -= len(self._entries.pop(key).content)
 
     def clear(self) -> None:
         with self._lock:
@@ -241,7 +342,6 @@ class _RecentPages:
 
 
 recent_pages = _RecentPages(budget=32 * 1024 * 1024, largest=256 * 1024)
-recent_fragments = _RecentPages(budget=4 * 1024 * 1024, largest=64 * 1024)
 
 
 Canonical = Callable[[str], str]
@@ -264,7 +364,7 @@ def page_query(request) -> Mapping[str, Canonical] | None:
     return getattr(match.func, "page_cache_query", None)
 
 
-def _page_key(request, token: str, query: Mapping[str, Canonical]) -> str:
+def _page_key(request, query: Mapping[str, Canonical]) -> str:
     # The last value, as request.GET.get() gives the view.
     used = urlencode(
         sorted(
@@ -274,7 +374,7 @@ def _page_key(request, token: str, query: Mapping[str, Canonical]) -> str:
         )
     )
     digest = hashlib.sha256(f"{request.path}?{used}".encode()).hexdigest()
-    return f"response:{token}:{request.scheme}:{request.get_host()}:{digest}"
+    return f"response:{request.scheme}:{request.get_host()}:{digest}"
 
 
 def _storable(response) -> bool:
@@ -290,56 +390,132 @@ def _storable(response) -> bool:
     )
 
 
+def esi_capable(request) -> bool:
+    """Whether a Varnish of ours asked for the page: it puts the includes in itself."""
+    return bool(settings.VARNISH_PURGE_URLS) and ESI_CAPABILITY in request.headers.get(
+        "Surrogate-Capability", ""
+    )
+
+
+def include(path: str) -> str:
+    """Where a fragment at ``path`` (a cached public view) goes in a page."""
+    return INCLUDE.format(path)
+
+
 class PageCacheMiddleware:
-    """Answers public pages from the cache before sessions, CSRF, auth and messages run.
+    """Answers public pages from the cache before sessions, CSRF, auth and messages run,
+    and puts the fragments a page includes into it.
 
     It sits right after WhiteNoise (and conditional GET, which turns hits into 304s), so a
     cached page costs about what a static file costs. Only responses of views wrapped in
     ``cached_page`` are stored, as bytes and headers, exactly as they left the inner
-    middleware, under a key holding the content token read *before* the view ran: a
-    change committed while a page renders leaves that page under the old token.
+    middleware, with their includes not yet put in.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        seconds = settings.PAGE_CACHE_SECONDS
-        if not seconds or request.method not in ("GET", "HEAD") or _resting():
+        return _assembled(request, self._response(request))
+
+    def _response(self, request):
+        if not settings.PAGE_CACHE_SECONDS or request.method not in ("GET", "HEAD") or _resting():
             return self.get_response(request)
         # Without a query string the key is the path, whatever the view: resolving it would
         # be a good part of what a hit costs; only views marked by cached_page are stored.
         query = page_query(request) if request.META.get("QUERY_STRING") else {}
         if query is None:
             return self.get_response(request)
+        key = _page_key(request, query)
         try:
-            request.content_state = _state()
-            key = _page_key(request, request.content_state[0], query)
-            entry = recent_pages.get(key)
-            if entry is None:
-                entry = cache.get(key)
-                if entry is not None:
-                    recent_pages.put(key, entry)
+            _pay_owed()
+            entry, mark = _lookup(key)
         except cache_errors() as error:
-            request.content_state = None
             _rest(error)
             return self.get_response(request)
-        except DatabaseError:  # the view will meet it too, and answer 503
-            request.content_state = None
-            return self.get_response(request)
         if entry is not None:
-            status, headers, content, _expires = entry
-            return HttpResponse(content, status=status, headers=headers)
+            response = HttpResponse(entry.content, status=entry.status, headers=entry.headers)
+            response["Age"] = str(max(0, int(_now() - entry.stored_at)))
+            return response
         response = self.get_response(request)
         if _storable(response):
-            entry = (response.status_code, dict(response.items()), response.content)
-            entry += (time.time() + seconds,)
-            recent_pages.put(key, entry)
+            seconds = response.page_cache
+            now = _now()
+            headers = dict(response.items())
+            page_keys = tuple(headers.get("Surrogate-Key", "").split())
+            entry = Entry(
+                response.status_code, headers, response.content, page_keys, (), now, now + seconds
+            )
             try:
-                cache.set(key, entry, seconds)
+                _store(key, entry, mark, seconds)
             except cache_errors() as error:
                 _rest(error)
         return response
+
+
+def _assembled(request, response):
+    """The response with the fragments it includes put in, unless a Varnish of ours
+    asked for the page and it is a public one: Varnish puts them in (and caches them)."""
+    if response.streaming or not response.get("Content-Type", "").startswith("text/html"):
+        return response
+    content = response.content
+    start = content.find(INCLUDE_START)
+    if start < 0:
+        return response
+    if esi_capable(request) and "public" in response.get("Cache-Control", ""):
+        response["Surrogate-Control"] = f'content="{ESI_CAPABILITY}"'
+        return response
+    parts, keys = [], set(response.get("Surrogate-Key", "").split())
+    position = 0
+    while start >= 0:
+        end = content.find(INCLUDE_END, start)
+        if end < 0:
+            break
+        path = content[start + len(INCLUDE_START) : end].decode()
+        html, fragment_keys = _fragment(request, path)
+        parts += [content[position:start], html.encode()]
+        keys |= fragment_keys
+        position = end + len(INCLUDE_END)
+        start = content.find(INCLUDE_START, position)
+    parts.append(content[position:])
+    response.content = b"".join(parts)
+    if "Surrogate-Key" in response:
+        response["Surrogate-Key"] = " ".join(sorted(keys))
+    return response
+
+
+def _fragment(request, path: str) -> tuple[str, set[str]]:
+    """The fragment a page includes, as Varnish would get it, kept in the cache by its
+    keys (with page caching off too, as :func:`cached_fragment` does)."""
+    try:
+        match = resolve(path)
+    except Resolver404:
+        logger.error("A page includes %s, which is not a fragment", path)
+        return "", set()
+    inner = copy.copy(request)
+    inner.path = inner.path_info = path
+    inner.method = "GET"
+    inner.surrogate_keys = set()
+    key = f"include:{_variant()}:{_page_key(inner, {})}"
+    entry = mark = None
+    if not _resting():
+        try:
+            entry, mark = _lookup(key)
+        except cache_errors() as error:
+            _rest(error)
+    if entry is not None:
+        return entry.content.decode(), set(entry.keys)
+    response = match.func(inner, *match.args, **match.kwargs)
+    keys = shown(inner) | {surrogate.ALL}
+    if response.status_code == 200 and not _resting():
+        seconds = getattr(response, "page_cache", 0) or cache_seconds(FRAGMENT_SECONDS)
+        now = _now()
+        entry = Entry(200, None, response.content, tuple(sorted(keys)), (), now, now + seconds)
+        try:
+            _store(key, entry, mark, seconds)
+        except cache_errors() as error:
+            _rest(error)
+    return response.content.decode(), keys
 
 
 def cached_page(view, *, query: Mapping[str, Canonical] | None = None):
@@ -347,37 +523,36 @@ def cached_page(view, *, query: Mapping[str, Canonical] | None = None):
 
     ``query`` maps the query parameters the view reads to how it reads them (a function
     giving each value's canonical form): its pages are cached under the path and those
-    alone. ``PageCacheMiddleware`` does the storing and the answering; this
-    adds ``ETag``, ``Last-Modified`` (the time of the last change) and ``Cache-Control``.
+    alone. ``PageCacheMiddleware`` does the storing and the answering; this adds
+    ``Cache-Control`` and ``Surrogate-Key`` (what the view recorded with :func:`shows`,
+    and ``all``).
     """
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         response = view(request, *args, **kwargs)
-        seconds = settings.PAGE_CACHE_SECONDS
-        if request.method not in ("GET", "HEAD") or not seconds:
+        if request.method not in ("GET", "HEAD") or not settings.PAGE_CACHE_SECONDS:
             return response
         if hasattr(response, "render") and callable(response.render):
             response = response.render()
         if response.status_code != 200 or response.streaming:
             return response
-        state = getattr(request, "content_state", None)
-        if state is None:
-            return response  # the page cache is off or away: nothing to promise a CDN
         control = response.get("Cache-Control", "")
         if "private" in control or "no-store" in control:
             return response  # the view knows this page is not for sharing
-        changed_at = state[1]
-        response["ETag"] = f'"{hashlib.sha256(response.content).hexdigest()[:32]}"'
-        response["Last-Modified"] = http_date(changed_at.timestamp())
+        try:
+            seconds = cache_seconds()
+        except DatabaseError:
+            return response
         patch_cache_control(
             response,
             public=True,
-            max_age=settings.BROWSER_CACHE_SECONDS,
+            max_age=min(settings.BROWSER_CACHE_SECONDS, seconds),
             s_maxage=seconds,
-            stale_while_revalidate=seconds,
+            stale_while_revalidate=settings.PAGE_CACHE_SECONDS,
         )
-        response.page_cache = True
+        response["Surrogate-Key"] = " ".join(sorted(shown(request) | {surrogate.ALL}))
+        response.page_cache = seconds
         return response
 
     wrapper.page_cache_query = dict(query or {})

@@ -9,6 +9,8 @@ from django.utils.feedgenerator import Atom1Feed
 from taggit.models import Tag
 
 from articles.models import Section, Story
+from articles.site import caching
+from articles.site import keys as surrogate
 
 FEED_SIZE = 20
 
@@ -22,8 +24,26 @@ def latest(stories):
     )
 
 
+class Subject:
+    """What a feed is of (its tag, or none for the whole site), and the request it answers,
+    which learns the keys of what the feed shows."""
+
+    def __init__(self, request, tag: Tag | None = None):
+        self.request = request
+        self.tag = tag
+
+    def shows(self, stories) -> list[Story]:
+        stories = list(stories)
+        caching.shows(self.request, *surrogate.of_stories(stories, tags=True))
+        return stories
+
+
 class LatestStoriesFeed(Feed):
     """The newest published stories, for feed readers and aggregators."""
+
+    def get_object(self, request):
+        caching.shows(request, surrogate.LATEST)
+        return Subject(request)
 
     def title(self):
         return f"{settings.SITE_NAME}: latest stories"
@@ -38,8 +58,8 @@ class LatestStoriesFeed(Feed):
         # Atom wants an author for the feed when some entries have none; RSS ignores it.
         return settings.SITE_NAME
 
-    def items(self):
-        return latest(Story.objects.published())
+    def items(self, subject):
+        return subject.shows(latest(Story.objects.published()))
 
     def item_title(self, story):
         return story.headline
@@ -81,19 +101,21 @@ class TagFeed(LatestStoriesFeed):
     def get_object(self, request, slug):
         # One query, and a tag only drafts or scheduled stories use looks like no tag at all.
         public = Story.objects.published().filter(tags=OuterRef("pk"))
-        return get_object_or_404(Tag.objects.filter(Exists(public)), slug=slug)
+        tag = get_object_or_404(Tag.objects.filter(Exists(public)), slug=slug)
+        caching.shows(request, surrogate.tag(tag.pk), surrogate.tag_stories(tag.pk))
+        return Subject(request, tag)
 
-    def title(self, tag):
-        return f"{settings.SITE_NAME}: stories tagged {tag.name}"
+    def title(self, subject):
+        return f"{settings.SITE_NAME}: stories tagged {subject.tag.name}"
 
-    def description(self, tag):
-        return f"The latest {settings.SITE_NAME} stories tagged {tag.name}."
+    def description(self, subject):
+        return f"The latest {settings.SITE_NAME} stories tagged {subject.tag.name}."
 
-    def link(self, tag):
-        return reverse("articles:tag", args=[tag.slug])
+    def link(self, subject):
+        return reverse("articles:tag", args=[subject.tag.slug])
 
-    def items(self, tag):
-        return latest(Story.objects.published().filter(tags=tag))
+    def items(self, subject):
+        return subject.shows(latest(Story.objects.published().filter(tags=subject.tag)))
 
 
 class TagAtomFeed(TagFeed):

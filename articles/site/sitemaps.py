@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.sitemaps import Sitemap
+from django.contrib.sitemaps import views as sitemap_views
 from django.contrib.sitemaps.views import x_robots_tag
 from django.db.models import Exists, Max, OuterRef
 from django.shortcuts import render
@@ -12,6 +13,8 @@ from django.utils import timezone
 from taggit.models import Tag
 
 from articles.models import Story
+from articles.site import caching
+from articles.site import keys as surrogate
 
 NEWS_WINDOW = timedelta(hours=48)
 
@@ -62,12 +65,20 @@ class PlaceSitemap(Sitemap):
         return place["lastmod"]
 
 
+def sitemap(request, **kwargs):
+    """Django's sitemap of :data:`SITEMAPS` (purged, like the others, by any change to a
+    public story: ``sitemap``)."""
+    caching.shows(request, surrogate.SITEMAP)
+    return sitemap_views.sitemap(request, sitemaps=SITEMAPS, **kwargs)
+
+
 @x_robots_tag
 def news_sitemap(request):
     """The Google News sitemap: stories published in the last 48 hours (at most 1,000).
 
     Like the other sitemaps, it is for crawlers, not a page of its own in search results.
     """
+    caching.shows(request, surrogate.SITEMAP)
     since = timezone.now() - NEWS_WINDOW
     stories = (
         Story.objects.published()

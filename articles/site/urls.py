@@ -3,6 +3,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 from articles import api, search
+from articles.search.views import PAGE_QUERY
 from articles.site import feeds, views
 from articles.site.caching import cached_page, whole_number
 from articles.site.pagination import canonical_cursor
@@ -65,7 +66,16 @@ urlpatterns = [
     path(
         "places/<slug:slug>/", public(cached_page(views.place_detail, query=CURSORS)), name="place"
     ),
-    path("search/", public(search.search_view), name="search"),
+    path(
+        "search/",
+        public(cached_page(search.search_view, query=PAGE_QUERY)),
+        name="search",
+    ),
+    path(
+        "fragments/latest-news/",
+        public(cached_page(views.latest_news)),
+        name="latest_news",
+    ),
     path("feeds/rss/", public(cached_page(feeds.LatestStoriesFeed())), name="feed_rss"),
     path("feeds/atom/", public(cached_page(feeds.LatestStoriesAtomFeed())), name="feed_atom"),
     path(

@@ -16,10 +16,12 @@ from taggit.models import Tag
 
 from articles.models import Section, Story
 from articles.site import caching, structured_data
+from articles.site import keys as surrogate
 from articles.site.pagination import BadCursor, keyset_page
 
 STORIES_PER_PAGE = 20
 RELATED_STORIES = 4
+LATEST_NEWS = 5
 # Saves within a few minutes of publication are not worth an "Updated" line.
 EDIT_GRACE = timedelta(minutes=5)
 
@@ -44,7 +46,21 @@ def _page(request, stories, **options):
 
 def home(request):
     page = _page(request, Story.objects.published())
+    caching.shows(request, surrogate.LATEST, *surrogate.of_stories(page.items, tags=True))
     return render(request, "articles/home.html", {"page": page})
+
+
+def latest_news(request):
+    """The sidebar's latest news, an include of every page (``caching``'s docstring)."""
+    stories = fetch_latest_news()
+    caching.shows(request, surrogate.LATEST, *surrogate.of_stories(stories))
+    html = render_to_string("includes/latest_news.html", {"stories": stories}, request)
+    return HttpResponse(html)
+
+
+def fetch_latest_news(count: int = LATEST_NEWS) -> list[Story]:
+    """The newest published stories, for the sidebar."""
+    return list(Story.objects.published().only("headline", "slug", "published_at")[:count])
 
 
 def with_body(stories):
@@ -74,6 +90,7 @@ def story_detail(request, year: int, month: int, day: int, slug: str):
     )
     if story is None:
         raise Http404("No such story.")
+    caching.shows(request, *surrogate.of_stories([story], tags=True))
     return _render_story(request, story)
 
 
@@ -117,14 +134,18 @@ def _render_story(request, story: Story, *, preview: bool = False):
 
 def related_stories(request, story: Story) -> Markup:
     """The public stories sharing most tags with this one, as HTML kept in the cache until
-    the next change of content: working them out is much of what a story page costs."""
+    one of them (or this story) changes: working them out is much of what a story page
+    costs. A story published since with the same tags joins the list when the page is made
+    again (within ``PAGE_CACHE_SECONDS``): purging every page of a tag at each publication
+    would empty the cache of a busy desk."""
 
-    def render_list() -> str:
-        related = (
+    def render_list(shown: set[str]) -> str:
+        related = list(
             Story.objects.published()
             .related_to(story, limit=RELATED_STORIES)
             .only("headline", "slug", "published_at")
         )
+        shown.update(surrogate.of_stories([story, *related]))
         return render_to_string("includes/related_stories.html", {"related": related})
 
     return Markup(caching.cached_fragment(request, f"related-{story.pk}", render_list))
@@ -167,6 +188,8 @@ def tag_detail(request, slug: str):
     page = _page(request, stories, keys=("tag_time", "tag_story"))
     if not page.items and not page.from_cursor:
         raise Http404("No published stories with this tag.")
+    shown = surrogate.of_stories(page.items, tags=True)
+    caching.shows(request, surrogate.tag(tag.pk), surrogate.tag_stories(tag.pk), *shown)
     return render(request, "articles/tag_detail.html", {"tag": tag, "page": page})
 
 
@@ -175,6 +198,7 @@ def place_detail(request, slug: str):
     page = _page(request, Story.objects.published().filter(place_slug=slug))
     if not page.items and not page.from_cursor:
         raise Http404("No published stories from this place.")
+    caching.shows(request, surrogate.place(slug), *surrogate.of_stories(page.items, tags=True))
     place = page.items[0].dateline_place if page.items else slug.upper()
     return render(request, "articles/place_detail.html", {"place": place, "page": page})
 

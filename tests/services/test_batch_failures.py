@@ -128,10 +128,10 @@ def test_a_database_failure_is_one_line_naming_the_files_not_imported(
 @pytest.mark.django_db(transaction=True)
 def test_sigterm_stops_after_the_current_batch(tmp_path, monkeypatch, capsys):
     """SIGTERM (as Ctrl-C): the batch being saved goes in, with its search refresh and the
-    cache invalidation; no other batch starts; one line and a non-zero exit status."""
+    purge of cached pages; no other batch starts; one line and a non-zero exit status."""
     monkeypatch.setattr(import_wire, "BATCH_SIZE", 2)
     invalidated = []
-    monkeypatch.setattr(caching, "invalidate", lambda: invalidated.append(1))
+    monkeypatch.setattr(caching, "purge", lambda keys: invalidated.append(1))
     real = import_session.import_wire_batch
 
     def terminated_during_the_first(copies, **kwargs):

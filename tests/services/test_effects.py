@@ -1,14 +1,16 @@
-"""Every write's side effects, through one interface: once the transaction commits, one
-search refresh and one purge of cached pages, however many steps the write took."""
+"""Every write's side effects, seen by the models' signals: once the transaction commits,
+one search refresh and one purge of the keys it touched, however many steps it took."""
 
 import ast
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from unittest.mock import patch
 
 import pytest
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 
 import articles.management.commands
 import articles.services
@@ -30,7 +32,7 @@ def counted():
     """The search refreshes and page purges made inside the block, as mocks."""
     with (
         patch.object(effects, "refresh_search", wraps=effects.refresh_search) as refresh,
-        patch.object(caching, "invalidate", wraps=caching.invalidate) as purge,
+        patch.object(caching, "purge", wraps=caching.purge) as purge,
     ):
         yield refresh, purge
 
@@ -44,6 +46,11 @@ def after_commit(callbacks):
     return refresh, purge
 
 
+def purged_keys(purge) -> set[str]:
+    ((keys,), _) = purge.call_args
+    return set(keys)
+
+
 def refreshed_ids(refresh) -> set[int]:
     ((pks,), _) = refresh.call_args
     return set(pks)
@@ -54,7 +61,9 @@ def test_one_desk_save_of_a_story_with_sections_refreshes_and_purges_once(
 ):
     """Story, sections and tags saved by the change form: one refresh, one purge, on commit."""
     story = make_story(
-        headline="Truce signed", sections=[("", ["Guns fell silent."]), ("Talks", ["In Yevlakh."])]
+        headline="Truce signed",
+        sections=[("", ["Guns fell silent."]), ("Talks", ["In Yevlakh."])],
+        published_at=timezone.now().replace(microsecond=0) - timedelta(hours=1),  # as the form
     )
     client.force_login(editor)
     data = story_form_data(
@@ -68,11 +77,13 @@ def test_one_desk_save_of_a_story_with_sections_refreshes_and_purges_once(
     ):
         response = client.post(reverse("admin:articles_story_change", args=[story.pk]), data)
     assert response.status_code == 302, response.context["errors"]
-    # Inside the transaction: no refresh; a bump per step (story, sections) for its own reads.
-    assert (refresh_now.call_count, purge_now.call_count) == (0, 2)
+    # Inside the transaction: nothing; after it, one refresh and one purge of the story's key
+    # and those of what shows its words (not the lists: its place in them is the same).
+    assert (refresh_now.call_count, purge_now.call_count) == (0, 0)
     refresh, purge = after_commit(callbacks)
     assert (refresh.call_count, purge.call_count) == (1, 1)
     assert refreshed_ids(refresh) == {story.pk}
+    assert purged_keys(purge) == {f"story-{story.pk}", "search", "sitemap"}
     assert Story.objects.get(pk=story.pk).headline == "Truce signed in Yevlakh"
 
 
@@ -100,20 +111,30 @@ def test_importing_drafts_purges_nothing(django_capture_on_commit_callbacks):
 
 def test_one_publish_refreshes_and_purges_once(editor, django_capture_on_commit_callbacks):
     """Publishing a draft: one refresh of it and one purge after commit."""
-    story = make_story(headline="Quiet news", status=Story.Status.DRAFT, ago=None)
+    story = make_story(
+        headline="Quiet news",
+        status=Story.Status.DRAFT,
+        ago=None,
+        dateline_place="BAKU",
+        tags=["Truce"],
+    )
     with django_capture_on_commit_callbacks() as callbacks:
         services.publish_story(story=story, user=editor)
     refresh, purge = after_commit(callbacks)
     assert (refresh.call_count, purge.call_count) == (1, 1)
     assert refreshed_ids(refresh) == {story.pk}
+    tag = story.tags.get()
+    expected = {f"story-{story.pk}", "latest", "search", "sitemap", "place-baku"}
+    assert purged_keys(purge) == expected | {f"tag-{tag.pk}-stories"}
 
 
-def test_inside_a_transaction_the_pages_are_also_purged_at_once(editor):
-    """The request's own reads after a change, and tests that never commit, see it now."""
+def test_inside_a_transaction_nothing_is_purged_before_the_commit(editor):
+    """A change is purged once it commits, never before: a page made meanwhile from the
+    old content would otherwise be kept as current."""
     story = make_story(headline="Quiet news", status=Story.Status.DRAFT, ago=None)
     with counted() as (refresh, purge):
         services.publish_story(story=story, user=editor)
-    assert (refresh.call_count, purge.call_count) == (0, 1)
+    assert (refresh.call_count, purge.call_count) == (0, 0)
 
 
 def test_changes_gathered_for_an_import_session_are_left_to_it(
@@ -178,7 +199,7 @@ def test_the_commands_never_touch_search_indexing_or_the_page_cache():
 
 
 def test_only_the_effects_module_calls_the_page_cache():
-    """The purge has one home in the services, so moving it to the model layer is easy."""
+    """The purge has one home in the services: the models' receivers in effects."""
     callers = {
         path.name
         for path in SERVICES.glob("*.py")

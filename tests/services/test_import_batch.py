@@ -89,16 +89,21 @@ def test_the_command_works_in_batches(tmp_path, capsys, monkeypatch):
     assert Story.objects.count() == 7
 
 
-def test_the_command_invalidates_cached_pages_once(tmp_path, monkeypatch):
-    """Publishing many stories invalidates the cache once, after the import; drafts not."""
+def test_the_command_purges_cached_pages_once(tmp_path, monkeypatch, commit):
+    """Publishing many stories purges once, after the import, what they are listed in;
+    drafts purge nothing."""
     monkeypatch.setattr("articles.management.commands.import_wire.BATCH_SIZE", 2)
     calls = []
-    monkeypatch.setattr(caching, "invalidate", lambda: calls.append(1))
+    monkeypatch.setattr(caching, "purge", lambda keys: calls.append(set(keys)))
     paths = write_files(tmp_path, 5)
-    call_command("import_wire", *paths[:2], verbosity=0)
+    with commit():
+        call_command("import_wire", *paths[:2], verbosity=0)
     assert calls == []
-    call_command("import_wire", *paths[2:], "--publish", verbosity=0)
-    assert calls == [1]
+    with commit():
+        call_command("import_wire", *paths[2:], "--publish", verbosity=0)
+    assert len(calls) == 1
+    published = Story.objects.filter(status=Story.Status.PUBLISHED)
+    assert {"latest", "search", "sitemap"} | {f"story-{s.pk}" for s in published} <= calls[0]
 
 
 def test_sidecars_still_set_tags_and_status_per_file(tmp_path):

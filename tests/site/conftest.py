@@ -6,7 +6,7 @@ import socket
 import pytest
 from django.core.cache import cache
 
-from articles.site import cache_tracking, caching
+from articles.site import caching
 
 REDIS = ("127.0.0.1", 6379)
 REDIS_URL = "redis://127.0.0.1:6379/15"
@@ -28,23 +28,15 @@ def any_cache(request, settings):
             pytest.skip("Redis is not reachable at 127.0.0.1:6379")
         settings.CACHES = {
             "default": {
-                "BACKEND": "articles.site.cache_tracking.RedisCache",
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
                 "LOCATION": REDIS_URL,
                 "KEY_PREFIX": "newsroom-tests",
             }
         }
     cache.clear()
     caching.recent_pages.clear()
-    caching.recent_fragments.clear()
     yield request.param
     cache.clear()
-    stop_trackers()
-
-
-def stop_trackers() -> None:
-    for tracker in list(cache_tracking._trackers.values()):
-        tracker.stop()
-    cache_tracking._trackers.clear()
 
 
 @pytest.fixture

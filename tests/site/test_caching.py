@@ -1,39 +1,30 @@
-"""Public pages are cached, and every change readers could see makes them current at once."""
+"""Public pages are cached under the surrogate keys of what they show, and a change purges
+exactly the pages showing what it changed, once it commits."""
 
-import time
 from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
-from django.http import HttpResponse
-from django.test import RequestFactory
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
+from taggit.models import Tag
 
 from articles import services
 from articles.models import Story
 from articles.site import caching
-from articles.site.cache_tracking import RedisCache
 from tests.factories import make_story, make_user
-from tests.site.conftest import REDIS_URL
 
 pytestmark = pytest.mark.django_db
 
 
-def redis_admin():
-    import redis
-
-    return redis.Redis.from_url(REDIS_URL)
+def keys_of(response) -> set[str]:
+    return set(response["Surrogate-Key"].split())
 
 
-def wait_for(condition, seconds: float = 5.0) -> bool:
-    """Poll until ``condition()`` holds (a message crossing the network), or give up."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return condition()
+def is_hit(client, url: str) -> bool:
+    """Whether Django's cache answered: its hits, and only they, carry ``Age``."""
+    return client.get(url).has_header("Age")
 
 
 def public_urls(story: Story) -> list[str]:
@@ -48,45 +39,63 @@ def public_urls(story: Story) -> list[str]:
         "/sitemap.xml",
         "/news-sitemap.xml",
         "/api/ninjs/stories/",
+        "/search/?q=truce",
     ]
 
 
 def test_pages_carry_headers_for_shared_caches(client, demo_story):
-    """s-maxage and stale-while-revalidate for a CDN, a short max-age, ETag, Last-Modified."""
+    """s-maxage and stale-while-revalidate for Varnish or a CDN, a short max-age, an ETag,
+    and the keys of what the page shows."""
     response = client.get(demo_story.get_absolute_url())
     control = {part.strip() for part in response["Cache-Control"].split(",")}
     assert {"public", "max-age=60", "s-maxage=300", "stale-while-revalidate=300"} <= control
     assert response["ETag"].startswith('"')
-    assert response["Last-Modified"].endswith("GMT")
+    tags = {f"tag-{tag.pk}" for tag in demo_story.tags.all()}
+    assert tags and {f"story-{demo_story.pk}", "all", *tags} <= keys_of(response)
+    assert "latest" in keys_of(response)  # the sidebar's, put in by Django: see test_esi
 
 
-def test_conditional_requests_get_304(client, demo_story):
-    """A browser revalidating with the ETag or the date gets 304 and no body."""
-    url = demo_story.get_absolute_url()
-    first = client.get(url)
-    again = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
-    assert again.status_code == 304 and again.content == b""
-    since = client.get(url, HTTP_IF_MODIFIED_SINCE=first["Last-Modified"])
-    assert since.status_code == 304
+def test_each_public_response_names_what_it_shows(client):
+    """Lists name their stories and their list; search, feeds, sitemaps and the API too."""
+    story = make_story(headline="Truce signed", dateline_place="BAKU", tags=["Ceasefire"])
+    tag = Tag.objects.get(name="Ceasefire")
+    own = {f"story-{story.pk}", "all"}
+    expected = {
+        "/": own | {"latest", f"tag-{tag.pk}"},
+        "/tags/ceasefire/": own | {f"tag-{tag.pk}", f"tag-{tag.pk}-stories"},
+        "/places/baku/": own | {"place-baku"},
+        "/feeds/atom/": own | {"latest"},
+        "/tags/ceasefire/feed/rss/": own | {f"tag-{tag.pk}-stories"},
+        "/sitemap.xml": {"sitemap", "all"},
+        "/news-sitemap.xml": {"sitemap", "all"},
+        "/api/ninjs/stories/": own | {"latest"},
+        f"/api/ninjs/stories/{story.pk}/": own | {f"tag-{tag.pk}"},
+        "/search/?q=truce": own | {"search"},
+        "/fragments/latest-news/": own | {"latest"},
+    }
+    for url, keys in expected.items():
+        assert keys <= keys_of(client.get(url)), url
 
 
-def test_a_cached_page_costs_no_query(client, demo_story, django_assert_num_queries):
+def test_a_cached_page_costs_no_query_and_says_its_age(
+    client, demo_story, django_assert_num_queries
+):
     """The second reader of a page is served from the cache, without the database."""
     url = demo_story.get_absolute_url()
-    client.get(url)
+    first = client.get(url)
+    assert not first.has_header("Age")
     with django_assert_num_queries(0):
-        assert client.get(url).status_code == 200
+        again = client.get(url)
+    assert again["Age"] == "0" and again.content == first.content
 
 
-def test_every_page_is_current_at_once_after_each_change(client, any_cache):
-    """Publish, edit, unpublish, delete: each shows on every public path immediately."""
+def test_every_page_is_current_at_once_after_each_change(client, any_cache, commit):
+    """Publish, edit, unpublish, delete: each shows on every public path once committed."""
     editor = make_user("eddie", "Editor")
     make_story(headline="Old news", dateline_place="BAKU", tags=["Ceasefire"])
     story = make_story(
         headline="Truce signed", dateline_place="BAKU", tags=["Ceasefire"], status="draft"
     )
-    story.published_at = None
-    story.save()
     urls = public_urls(Story.objects.get(headline="Old news"))
 
     def shows(url: str) -> bool:
@@ -95,35 +104,152 @@ def test_every_page_is_current_at_once_after_each_change(client, any_cache):
 
     assert not any(shows(url) for url in urls)  # and now they are all cached
 
-    services.publish_story(story=story, user=editor)
+    with commit():
+        services.publish_story(story=story, user=editor)
     urls.append(story.get_absolute_url())
     assert [url for url in urls if not shows(url)] == []
 
     story.headline = "Truce signed in Yevlakh"
-    services.save_story(story=story, expected_version=story.version, user=editor)
+    with commit():
+        services.save_story(story=story, expected_version=story.version, user=editor)
     for url in urls:
-        if url != "/sitemap.xml":  # the one place that lists addresses, not headlines
+        if "sitemap" not in url:  # sitemaps list addresses, not headlines
             assert "Truce signed in Yevlakh" in client.get(url).content.decode(), url
 
-    services.unpublish_story(story=story, user=editor)
+    with commit():
+        services.unpublish_story(story=story, user=editor)
     assert [url for url in urls[:-1] if shows(url)] == []
     assert client.get(urls[-1]).status_code == 404
 
-    services.publish_story(story=story, user=editor)
+    with commit():
+        services.publish_story(story=story, user=editor)
     assert shows("/")
-    services.delete_stories(stories=[story], user=editor)
+    with commit():
+        services.delete_stories(stories=[story], user=editor)
     assert [url for url in urls[:-1] if shows(url)] == []
 
 
-def test_a_scheduled_story_appears_by_itself_in_cached_pages(client, any_cache, monkeypatch):
-    """No one touches anything: the first request after the time brings the story in."""
+def test_an_edit_purges_the_pages_showing_the_story_and_no_other(client, any_cache, commit):
+    """Another story's page, its tag and place pages stay cached; the edited story's page
+    and the lists showing it are made again."""
     editor = make_user("eddie", "Editor")
+    other = make_story(headline="Floods", dateline_place="DHAKA", tags=["Weather"])
+    story = make_story(headline="Truce signed", dateline_place="BAKU", tags=["Ceasefire"])
+    unrelated = [other.get_absolute_url(), "/tags/weather/", "/places/dhaka/"]
+    showing = [story.get_absolute_url(), "/", "/tags/ceasefire/", "/places/baku/"]
+    for url in unrelated + showing:
+        client.get(url)
+    story.headline = "Truce holds"
+    with commit():
+        services.save_story(story=story, expected_version=story.version, user=editor)
+    assert [url for url in unrelated if not is_hit(client, url)] == []
+    for url in showing:
+        response = client.get(url)
+        assert not response.has_header("Age") and "Truce holds" in response.content.decode()
+
+
+def test_a_new_story_purges_the_lists_and_the_sidebar_not_the_story_pages(
+    client, any_cache, commit
+):
+    """The sidebar is an include: a cached story page stays a hit, with the new story in
+    its sidebar, put in from the fragment's own entry."""
+    editor = make_user("eddie", "Editor")
+    story = make_story(headline="Truce signed", tags=["Ceasefire"])
+    url = story.get_absolute_url()
+    client.get(url)
+    client.get("/")
+    draft = make_story(headline="Breaking news", tags=["Weather"], status="draft", ago=None)
+    with commit():
+        services.publish_story(story=draft, user=editor)
+    page = client.get(url)
+    assert page.has_header("Age"), "the story page was purged"
+    sidebar = page.content.decode().split('class="latest-news"')[1]
+    assert "Breaking news" in sidebar
+    assert not is_hit(client, "/")
+
+
+def test_a_save_in_a_shell_purges_and_update_does_not(client, demo_story, commit):
+    """``story.save()`` anywhere (``manage.py shell``) is a change like the desk's; a
+    ``QuerySet.update()`` sends no signal, as documented, until ``purge_pages``."""
+    url = demo_story.get_absolute_url()
+    client.get(url)
+    with commit():
+        demo_story.headline = "Saved in a shell"
+        demo_story.save()
+    assert "Saved in a shell" in client.get(url).content.decode()
+    with commit():
+        Story.objects.filter(pk=demo_story.pk).update(headline="Updated behind its back")
+    assert "Saved in a shell" in client.get(url).content.decode()
+    with commit():
+        call_command("purge_pages", f"story-{demo_story.pk}", verbosity=0)
+    assert "Updated behind its back" in client.get(url).content.decode()
+
+
+def test_a_draft_edit_purges_nothing(client, demo_story, commit):
+    draft = make_story(headline="Not yet", status="draft", ago=None)
+    url = demo_story.get_absolute_url()
+    client.get(url)
+    client.get("/")
+    with commit():
+        draft.headline = "Still not yet"
+        draft.save()
+    assert is_hit(client, url) and is_hit(client, "/")
+
+
+def test_loaddata_purges_the_lists(client, db, commit):
+    """Stories loaded from a fixture appear at once, like any other change."""
+    client.get("/")
+    with commit():
+        call_command("loaddata", "fixtures/demo.json", verbosity=0)
+    assert Story.objects.get().headline in client.get("/").content.decode()
+
+
+def test_a_renamed_tag_is_current_on_every_page_showing_it(client, any_cache, commit):
+    editor = make_user("eddie", "Editor")
+    story = make_story(headline="Truce signed", tags=["Ceasefire"])
+    client.get(story.get_absolute_url())
+    tag = Tag.objects.get(name="Ceasefire")
+    tag.name = "Armistice"
+    with commit():
+        services.save_tag(tag=tag, user=editor)
+    assert "Armistice" in client.get(story.get_absolute_url()).content.decode()
+
+
+def test_purge_everything_on_request(client, demo_story, settings, commit):
+    """``PAGE_CACHE_PURGE=everything``: every change purges every page (for comparison)."""
+    settings.PAGE_CACHE_PURGE = "everything"
+    other = make_story(headline="Floods", tags=["Weather"])
+    client.get(other.get_absolute_url())
+    with commit():
+        demo_story.headline = "Edited"
+        demo_story.save()
+    assert not is_hit(client, other.get_absolute_url())
+
+
+def test_a_scheduled_story_appears_by_itself_in_cached_pages(
+    client, any_cache, monkeypatch, commit
+):
+    """No one touches anything: cached pages live no longer than until its time."""
+    editor = make_user("eddie", "Editor")
+    make_story(headline="Older news")
     story = make_story(headline="Embargoed until noon", status="draft", ago=None)
-    services.schedule_story(story=story, user=editor, at=timezone.now() + timedelta(minutes=30))
+    with commit():
+        services.schedule_story(
+            story=story, user=editor, at=timezone.now() + timedelta(minutes=30)
+        )
     assert "Embargoed until noon" not in client.get("/").content.decode()
     later = timezone.now() + timedelta(hours=1)
     monkeypatch.setattr(timezone, "now", lambda: later)
     assert "Embargoed until noon" in client.get("/").content.decode()
+
+
+def test_a_page_lives_no_longer_than_until_the_next_scheduled_story(client, settings):
+    settings.PAGE_CACHE_SECONDS = 3600
+    make_story(headline="Now")
+    make_story(headline="Soon", ago=-timedelta(minutes=10))
+    control = client.get("/")["Cache-Control"]
+    seconds = int(control.split("s-maxage=")[1].split(",")[0])
+    assert 590 <= seconds <= 600
 
 
 def test_admin_and_preview_are_never_cached_publicly(client):
@@ -136,9 +262,11 @@ def test_admin_and_preview_are_never_cached_publicly(client):
         reverse("admin:articles_story_change", args=[story.pk]),
         reverse("articles:preview", args=[story.pk]),
     ):
-        control = client.get(url)["Cache-Control"]
+        response = client.get(url)
+        control = response["Cache-Control"]
         assert "private" in control or "no-store" in control, url
         assert "public" not in control and "s-maxage" not in control, url
+        assert not response.has_header("Surrogate-Key"), url
 
 
 def test_a_hit_is_answered_before_sessions_and_auth(client, demo_story, monkeypatch):
@@ -160,162 +288,17 @@ def test_a_hit_is_answered_before_sessions_and_auth(client, demo_story, monkeypa
         "X-Content-Type-Options",
         "Referrer-Policy",
         "ETag",
-        "Last-Modified",
         "Cache-Control",
+        "Surrogate-Key",
     ):
         assert again[header] == first[header], header
 
 
-def test_a_response_setting_a_cookie_is_not_kept(client, demo_story):
-    """Anything personal (a cookie) or private is never stored for the next reader."""
-    url = demo_story.get_absolute_url()
-
-    def with_cookie(request):
-        response = HttpResponse("hello")
-        response.set_cookie("who", "eddie")
-        return response
-
-    def private(request):
-        response = HttpResponse("yours only")
-        response["Cache-Control"] = "private"
-        return response
-
-    def varies(request):
-        response = HttpResponse("depends")
-        response["Vary"] = "Cookie"
-        return response
-
-    for view in (with_cookie, private, varies):
-        request = RequestFactory().get(url)
-        middleware = caching.PageCacheMiddleware(caching.cached_page(view))
-        assert middleware(request).status_code == 200
-        key = caching._page_key(request, request.content_state[0], caching.page_query(request))
-        assert caching.recent_pages.get(key) is None and cache.get(key) is None, view
-
-
-def test_a_flushed_cache_never_serves_pages_of_before(client, demo_story):
-    """After Redis restarts empty, the next state has a token never used before, so a page
-    a process still remembers from before cannot be taken for a current one."""
+def test_a_lost_key_version_makes_a_miss_not_a_stale_page(client, demo_story):
+    """A cache that evicted a key's version (or restarted empty) can only cost a render."""
     url = demo_story.get_absolute_url()
     client.get(url)
-    before = caching._state()[0]
-    cache.clear()
-    assert caching._state()[0] != before
-
-
-def test_every_change_makes_a_token_never_used_before(demo_story):
-    """Not a counter: a Redis that comes back from an old snapshot holds an old token, and
-    no later change can make that token current again."""
-    tokens = set()
-    for _ in range(50):
-        caching.invalidate()
-        tokens.add(caching._state()[0])
-    assert len(tokens) == 50
-
-
-def test_a_change_while_the_cache_is_away_is_made_when_it_returns(client, monkeypatch):
-    """An editor's publish does not fail because Redis is away; the invalidation is owed
-    and made by the next request that reaches the cache."""
-    editor = make_user("eddie", "Editor")
-    story = make_story(headline="Quiet news", status="draft", ago=None)
-    client.get("/")  # cached without the story
-
-    def refuse(*args, **kwargs):
-        raise ConnectionError("Redis refused the connection")
-
-    with monkeypatch.context() as patched:
-        patched.setattr(cache, "set", refuse)
-        services.publish_story(story=story, user=editor)  # no error for the editor
-    assert Story.objects.get(pk=story.pk).is_public
-    assert "Quiet news" in client.get("/").content.decode()
-
-
-def test_a_failing_cache_is_left_alone_for_a_few_seconds(client, demo_story, monkeypatch):
-    """A hung Redis costs one timeout, then readers are served uncached without waiting on
-    it again until the rest is over."""
-    calls = []
-
-    def refuse(*args, **kwargs):
-        calls.append(args)
-        raise TimeoutError("Redis did not answer")
-
-    monkeypatch.setattr(cache, "get", refuse)
-    monkeypatch.setattr(caching, "_rest_until", 0.0)
-    for _ in range(3):
-        response = client.get(demo_story.get_absolute_url())
-        assert response.status_code == 200 and demo_story.headline in response.content.decode()
-    assert len(calls) == 1
-    monkeypatch.setattr(caching, "_rest_until", 0.0)  # the rest is over
-    client.get(demo_story.get_absolute_url())
-    assert len(calls) == 2
-
-
-def test_another_server_forgets_the_state_the_moment_it_changes(redis_cache):
-    """Each app server remembers the content state and Redis tells it when it changes:
-    a second server (its own cache and tracker) sees a change made on the first."""
-    tracker = cache.tracker(caching.STATE)
-    assert wait_for(lambda: tracker.live)
-    first = caching._state()
-
-    def this_server_remembers():
-        caching._state()
-        return tracker.remembered() is not None
-
-    assert wait_for(this_server_remembers)
-    other = RedisCache(REDIS_URL, {"KEY_PREFIX": "newsroom-tests"})
-
-    other.set(caching.STATE, ("changed-elsewhere", timezone.now(), None), None)
-
-    assert wait_for(lambda: tracker.remembered() is None)
-    assert caching._state()[0] == "changed-elsewhere" != first[0]
-
-
-def test_a_state_read_before_a_change_is_not_kept_after_it(redis_cache):
-    """The reader's epoch: what was read before a reported change is refused."""
-    tracker = cache.tracker(caching.STATE)
-    assert wait_for(lambda: tracker.live)
-    epoch = tracker.epoch
-    old = cache.get(caching.STATE)
-    caching.invalidate()
-    tracker.remember(old, epoch)
-    assert tracker.remembered() is None
-
-
-@pytest.mark.parametrize("which", ["listener", "tracking"])
-def test_a_lost_tracking_connection_stops_remembering_and_makes_a_new_state(redis_cache, which):
-    """If either connection is cut, nothing is remembered (every request reads Redis);
-    back, the tracker deletes the state, so whatever Redis holds now, a new one is made."""
-    tracker = cache.tracker(caching.STATE)
-    assert wait_for(lambda: tracker.live)
-    caching._state()
-    before = cache.get(caching.STATE)
-    client_id = dict(zip(["listener", "tracking"], tracker.client_ids, strict=True))[which]
-
-    redis_admin().client_kill_filter(_id=client_id)
-
-    assert wait_for(lambda: not tracker.live and tracker.remembered() is None)
-    assert wait_for(lambda: tracker.live)  # reconnected
-    assert wait_for(lambda: cache.get(caching.STATE) is None)
-    assert caching._state()[0] != before[0]
-
-
-def test_the_tracker_stops_cleanly(redis_cache):
-    tracker = cache.tracker(caching.STATE)
-    assert wait_for(lambda: tracker.live)
-    tracker.stop()
-    assert not tracker._thread.is_alive() and tracker.remembered() is None
-
-
-def test_pages_are_served_uncached_while_the_cache_is_away(client, demo_story, monkeypatch):
-    """Redis down at 3 a.m.: readers still get pages, straight from the database, and no
-    shared cache is told to keep them; /healthz is what reports the cache."""
-
-    def refuse(*args, **kwargs):
-        raise ConnectionError("Redis refused the connection")
-
-    monkeypatch.setattr(cache, "get_many", refuse)
-    monkeypatch.setattr(cache, "get", refuse)
-    response = client.get(demo_story.get_absolute_url())
-    assert response.status_code == 200
-    assert demo_story.headline in response.content.decode()
-    assert "s-maxage" not in response.get("Cache-Control", "")
+    cache.delete(f"key:story-{demo_story.pk}")
+    caching.recent_pages.clear()
+    assert not is_hit(client, url)
+    assert is_hit(client, url)

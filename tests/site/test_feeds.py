@@ -158,11 +158,12 @@ def test_every_page_announces_the_feeds(client, demo_story):
 
 @pytest.mark.parametrize("size", [1, 25])
 def test_feeds_run_a_fixed_number_of_queries(client, django_assert_max_num_queries, size):
-    """Stories, sections, tags (and the tag for a tag feed): the same, however many."""
+    """Stories, sections, tags (and the tag for a tag feed): the same, however many (and,
+    for the first response cached, when the next scheduled story is due)."""
     for n in range(size):
         make_story(tags=[f"Tag {n}", "Shared"])
     for name in FEEDS:
-        with django_assert_max_num_queries(3):
+        with django_assert_max_num_queries(4):
             parsed = read(client, reverse(name))
         assert len(parsed.entries) == min(size, 20)
     for name in TAG_FEEDS:

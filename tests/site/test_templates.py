@@ -63,12 +63,13 @@ def test_story_times_are_shown_in_the_newsroom_time_zone(client, demo_story, set
 
 
 @pytest.mark.django_db
-def test_the_sidebar_lists_the_newest_five_published_stories(rf):
-    """The sidebar's fragment: the newest five public stories, no draft among them."""
+def test_the_sidebar_lists_the_newest_five_published_stories(client):
+    """The sidebar's fragment, at its own address: the newest five public stories, no
+    draft among them."""
     for n in range(6):
         make_story(headline=f"Sidebar story {n}", ago=timedelta(minutes=n))
     make_story(headline="Sidebar draft", status="draft", ago=None)
-    html = get_template("includes/latest_news.html").render({}, rf.get("/"))
+    html = client.get(reverse("articles:latest_news")).content.decode()
     assert html.count("<li>") == 5
     assert "Sidebar story 4" in html
     assert "Sidebar story 5" not in html and "Sidebar draft" not in html
