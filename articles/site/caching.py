@@ -181,26 +181,90 @@ class Entry:
     versions: tuple[str, ...]
     stored_at: float
     expires: float
+    includes: tuple[str, ...] = ()
+    """The paths of the fragments a page includes (:func:`include`)."""
 
 
-def _lookup(key: str) -> tuple[Entry | None, str | None]:
-    """The current entry under ``key`` (or None), and the purge mark as it is now."""
+def _lookup(key: str, request=None) -> tuple[Entry | None, str | None]:
+    """The current entry under ``key`` (or None), and the purge mark as it is now (None
+    when the entry came from this process's memory).
+
+    Given the request, the fragments the page includes that this process has in memory
+    are checked in the same trip to the cache, and kept on the request for
+    :func:`_assembled` (``request.included``): a hit then costs one trip, not one per
+    include."""
     entry = recent_pages.get(key)
     if entry is not None:
-        return (entry, None) if _is_current(entry) else (None, cache.get(PURGE_MARK))
+        fragments = {}
+        if request is not None:
+            for path in entry.includes:
+                fragment = recent_pages.get(_include_key(request, path))
+                if fragment is not None:
+                    fragments[path] = fragment
+        current = _current([entry, *fragments.values()])
+        if current[0]:
+            if request is not None:
+                request.included = {
+                    path: fragment
+                    for (path, fragment), ok in zip(fragments.items(), current[1:], strict=True)
+                    if ok
+                }
+            return entry, None
     found = cache.get_many([key, PURGE_MARK])
     entry, mark = found.get(key), found.get(PURGE_MARK)
-    if entry is not None and entry.expires > _now() and _is_current(entry):
+    if entry is not None and entry.expires > _now() and _current([entry])[0]:
         recent_pages.put(key, entry)
         return entry, mark
     return None, mark
 
 
-def _is_current(entry: Entry) -> bool:
-    names = [_version_name(key) for key in entry.keys]
-    found = cache.get_many(names)
-    pairs = zip(names, entry.versions, strict=True)
-    return all(found.get(name) == version for name, version in pairs)
+def _entry(content, keys, seconds: int, **response) -> Entry:
+    """An entry to store (its keys' versions are read by :func:`_store`)."""
+    now = _now()
+    return Entry(
+        response.get("status"),
+        response.get("headers"),
+        content,
+        tuple(sorted(keys)),
+        (),
+        now,
+        now + seconds,
+        includes=response.get("includes", ()),
+    )
+
+
+def _quiet_lookup(key: str) -> tuple[Entry | None, str | None]:
+    """:func:`_lookup`, or nothing while the cache is away (it rests then)."""
+    if _resting():
+        return None, None
+    try:
+        return _lookup(key)
+    except cache_errors() as error:
+        _rest(error)
+        return None, None
+
+
+def _quiet_store(key: str, entry: Entry, mark: str | None, seconds: int) -> None:
+    """:func:`_store`, unless the cache is away (it rests then)."""
+    if _resting():
+        return
+    try:
+        _store(key, entry, mark, seconds)
+    except cache_errors() as error:
+        _rest(error)
+
+
+def _current(entries: list[Entry]) -> list[bool]:
+    """Whether each entry's keys still have the versions it was stored with: one read."""
+    names = {_version_name(key) for entry in entries for key in entry.keys}
+    found = cache.get_many(list(names)) if names else {}
+    return [
+        all(
+            found.get(_version_name(key)) == version
+            for key, version in zip(entry.keys, entry.versions, strict=True)
+        )
+        for entry in entries
+    ]
 
 
 def _versions(keys: tuple[str, ...], mark: str | None) -> tuple[str, ...] | None:
@@ -272,26 +336,16 @@ def cached_fragment(request, name: str, render: Callable[[set[str]], str]) -> st
     away (or resting) it is rendered every time.
     """
     key = f"fragment:{name}:{_variant()}"
-    entry = mark = None
-    if not _resting():
-        try:
-            entry, mark = _lookup(key)
-        except cache_errors() as error:
-            _rest(error)
+    entry, mark = _quiet_lookup(key)
     if entry is not None:
         shows(request, *entry.keys)
         return entry.content
-    keys: set[str] = set()
+    keys: set[str] = {surrogate.ALL}
     html = render(keys)
     shows(request, *keys)
     if not _resting():
-        now = _now()
         seconds = cache_seconds(settings.PAGE_CACHE_SECONDS or FRAGMENT_SECONDS)
-        entry = Entry(None, None, html, tuple(sorted(keys)), (), now, now + seconds)
-        try:
-            _store(key, entry, mark, seconds)
-        except cache_errors() as error:
-            _rest(error)
+        _quiet_store(key, _entry(html, keys, seconds), mark, seconds)
     return html
 
 
@@ -429,7 +483,7 @@ class PageCacheMiddleware:
         key = _page_key(request, query)
         try:
             _pay_owed()
-            entry, mark = _lookup(key)
+            entry, mark = _lookup(key, request)
         except cache_errors() as error:
             _rest(error)
             return self.get_response(request)
@@ -439,17 +493,17 @@ class PageCacheMiddleware:
             return response
         response = self.get_response(request)
         if _storable(response):
-            seconds = response.page_cache
-            now = _now()
             headers = dict(response.items())
-            page_keys = tuple(headers.get("Surrogate-Key", "").split())
-            entry = Entry(
-                response.status_code, headers, response.content, page_keys, (), now, now + seconds
+            page_keys = headers.get("Surrogate-Key", "").split()
+            entry = _entry(
+                response.content,
+                page_keys,
+                response.page_cache,
+                status=response.status_code,
+                headers=headers,
+                includes=_includes(response.content),
             )
-            try:
-                _store(key, entry, mark, seconds)
-            except cache_errors() as error:
-                _rest(error)
+            _quiet_store(key, entry, mark, response.page_cache)
         return response
 
 
@@ -479,9 +533,28 @@ def _assembled(request, response):
         start = content.find(INCLUDE_START, position)
     parts.append(content[position:])
     response.content = b"".join(parts)
+    if response.has_header("Content-Length"):  # set by CommonMiddleware, before the includes
+        response["Content-Length"] = str(len(response.content))
     if "Surrogate-Key" in response:
         response["Surrogate-Key"] = " ".join(sorted(keys))
     return response
+
+
+def _includes(content: bytes) -> tuple[str, ...]:
+    paths = []
+    start = content.find(INCLUDE_START)
+    while start >= 0:
+        end = content.find(INCLUDE_END, start)
+        if end < 0:
+            break
+        paths.append(content[start + len(INCLUDE_START) : end].decode())
+        start = content.find(INCLUDE_START, end)
+    return tuple(paths)
+
+
+def _include_key(request, path: str) -> str:
+    digest = hashlib.sha256(path.encode()).hexdigest()
+    return f"include:{_variant()}:{request.scheme}:{request.get_host()}:{digest}"
 
 
 def _fragment(request, path: str) -> tuple[str, set[str]]:
@@ -492,29 +565,22 @@ def _fragment(request, path: str) -> tuple[str, set[str]]:
     except Resolver404:
         logger.error("A page includes %s, which is not a fragment", path)
         return "", set()
+    included = getattr(request, "included", {}).get(path)
+    if included is not None:  # checked with the page (_lookup)
+        return included.content.decode(), set(included.keys)
     inner = copy.copy(request)
     inner.path = inner.path_info = path
     inner.method = "GET"
     inner.surrogate_keys = set()
-    key = f"include:{_variant()}:{_page_key(inner, {})}"
-    entry = mark = None
-    if not _resting():
-        try:
-            entry, mark = _lookup(key)
-        except cache_errors() as error:
-            _rest(error)
+    key = _include_key(request, path)
+    entry, mark = _quiet_lookup(key)
     if entry is not None:
         return entry.content.decode(), set(entry.keys)
     response = match.func(inner, *match.args, **match.kwargs)
     keys = shown(inner) | {surrogate.ALL}
     if response.status_code == 200 and not _resting():
         seconds = getattr(response, "page_cache", 0) or cache_seconds(FRAGMENT_SECONDS)
-        now = _now()
-        entry = Entry(200, None, response.content, tuple(sorted(keys)), (), now, now + seconds)
-        try:
-            _store(key, entry, mark, seconds)
-        except cache_errors() as error:
-            _rest(error)
+        _quiet_store(key, _entry(response.content, keys, seconds, status=200), mark, seconds)
     return response.content.decode(), keys
 
 

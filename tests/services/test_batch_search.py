@@ -83,17 +83,17 @@ def test_a_refresh_that_keeps_failing_is_reported_not_fatal(tmp_path, monkeypatc
 @pytest.mark.django_db(transaction=True)
 def test_a_rerun_fills_the_search_fields_an_interrupted_import_missed(tmp_path, monkeypatch):
     """An import killed after a batch committed but before its search refresh leaves
-    stories unsearchable; importing the same files again refreshes them (and invalidates
+    stories unsearchable; importing the same files again refreshes them (and purges
     cached pages, as they are published) though they are "already imported"."""
     monkeypatch.setattr(import_wire, "BATCH_SIZE", 2)
     paths = write_files(tmp_path, 5)
     with monkeypatch.context() as killed:
         killed.setattr(effects.SearchRefresher, "refresh", lambda self, pks: None)
-        killed.setattr(caching, "invalidate", lambda: None)
+        killed.setattr(caching, "purge", lambda keys: None)
         call_command("import_wire", *paths[:3], "--publish", verbosity=0)
     assert Story.objects.filter(search_vector=None).count() == 3
     invalidated = []
-    monkeypatch.setattr(caching, "invalidate", lambda: invalidated.append(1))
+    monkeypatch.setattr(caching, "purge", lambda keys: invalidated.append(1))
     call_command("import_wire", *paths, "--publish", verbosity=0)
     assert not Story.objects.filter(search_vector=None).exists()
     assert search.search_stories("Karabakh").count() == 5

@@ -132,3 +132,12 @@ def test_the_include_is_put_in_for_anyone_else(client, demo_story, settings):
     assert 'class="latest-news"' in html.content.decode()
     assert "<esi:include" not in html.content.decode()
     assert not html.has_header("Surrogate-Control")
+
+
+def test_a_page_with_its_sidebar_put_in_says_its_whole_length(client, demo_story):
+    """Content-Length is set inside (CommonMiddleware) before the include is put in: it
+    must count what is sent, on a miss and on a hit, or clients cut the page short."""
+    for _ in range(2):
+        response = client.get(demo_story.get_absolute_url())
+        assert 'class="latest-news"' in response.content.decode()
+        assert response["Content-Length"] == str(len(response.content))

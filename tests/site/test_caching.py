@@ -302,3 +302,21 @@ def test_a_lost_key_version_makes_a_miss_not_a_stale_page(client, demo_story):
     caching.recent_pages.clear()
     assert not is_hit(client, url)
     assert is_hit(client, url)
+
+
+def test_a_hit_checks_its_page_and_its_sidebar_in_one_read(client, demo_story, monkeypatch):
+    """Both entries in this process's memory: one read of their keys' versions, no more."""
+    url = demo_story.get_absolute_url()
+    client.get(url)
+    client.get(url)
+    reads = []
+    real = cache.get_many
+
+    def counted(keys, *args, **kwargs):
+        reads.append(list(keys))
+        return real(keys, *args, **kwargs)
+
+    monkeypatch.setattr(cache, "get_many", counted)
+    response = client.get(url)
+    assert response.has_header("Age") and 'class="latest-news"' in response.content.decode()
+    assert len(reads) == 1 and "key:latest" in reads[0]
