@@ -167,7 +167,8 @@ class Story(models.Model):
         "refused, so no one overwrites a colleague's changes unseen.",
     )
 
-    # Derived from the words by articles/search/ on PostgreSQL (empty on SQLite); fixtures
+    # Derived from the words by articles/search/ on PostgreSQL (empty on SQLite, whose
+    # full-text index is a table of its own, kept by triggers: migration 0012); fixtures
     # and revisions hold the words only. Their GIN indexes are made by the squashed
     # migration 0001 on PostgreSQL alone: SQLite has no GIN, yet rebuilds tables.
     search_vector = SearchVectorField(null=True, editable=False, serialize=False)
@@ -212,7 +213,11 @@ class Story(models.Model):
     @classmethod
     def from_db(cls, db, field_names, values):
         story = super().from_db(db, field_names, values)
-        story.stored_listing = story.listing()
+        # Per row, so cheap: a list of 50,000 stories (the sitemap) loads each one.
+        loaded = cls.LISTING_FIELDS.issubset(field_names)
+        story.stored_listing = (
+            (story.status, story.published_at, story.place_slug) if loaded else None
+        )
         return story
 
     def listing(self) -> tuple | None:
@@ -391,7 +396,8 @@ class SearchWord(models.Model):
     ``negoti``), with a GIN trigram index (squashed migration 0001, PostgreSQL alone): a
     misspelt word is compared with these words, never with documents. Added to by
     ``search.refresh_stories`` (never pruned: a stale word finds nothing), rebuilt by
-    ``refresh_all``; drafts' words too, unseen by readers. Empty on SQLite (no typo tolerance).
+    ``refresh_all``; drafts' words too, unseen by readers. Empty on SQLite, whose typo
+    tolerance reads the full-text index's own vocabulary (``articles/search/sqlite.py``).
     """
 
     word = models.TextField(primary_key=True)

@@ -250,7 +250,8 @@ def gathered() -> Iterator[Changes]:
 
 def refresh_search(pks: Iterable[int]) -> list[tuple[int, str]]:
     """Refresh these stories' search fields now: all at once, else one by one; ``(story id,
-    reason)`` for each one the database could not index (logged too)."""
+    reason)`` for each one the database could not index (logged too). Nothing to do on
+    SQLite, whose triggers keep its index."""
     if not search.is_postgresql():
         return []
     return search.refresh(pks)
@@ -286,8 +287,8 @@ class SearchRebuild:
 
 
 def search_is_stored(using: str = DEFAULT_DB_ALIAS) -> bool:
-    """Whether this database keeps search fields (PostgreSQL); SQLite's search reads the
-    stories themselves."""
+    """Whether this database keeps search fields the site refreshes (PostgreSQL); SQLite's
+    full-text index is kept by its own triggers."""
     return search.is_postgresql(using)
 
 

@@ -87,7 +87,7 @@ def test_the_loaded_demo_is_searchable_without_another_command(
     db, django_capture_on_commit_callbacks
 ):
     """``loaddata fixtures/demo.json`` leaves the story findable by search."""
-    # PostgreSQL's stored vectors are filled on load; SQLite searches the text itself.
+    # PostgreSQL's stored vectors are filled on load; SQLite's index by its triggers.
     with django_capture_on_commit_callbacks(execute=True):
         call_command("loaddata", DEMO_FIXTURE, verbosity=0)
     story = Story.objects.get()

@@ -206,3 +206,24 @@ def test_only_the_effects_module_calls_the_page_cache():
         if any(name.startswith("articles.site") for name in imported_modules(path))
     }
     assert callers == {"effects.py"}
+
+
+def test_a_story_moved_to_another_place_purges_both_places(django_capture_on_commit_callbacks):
+    """The save compares the story with what was loaded: both places' lists change."""
+    story = Story.objects.get(pk=make_story(dateline_place="BAKU").pk)
+    story.dateline_place = "YEREVAN"
+    with django_capture_on_commit_callbacks() as callbacks:
+        story.save()
+    _, purge = after_commit(callbacks)
+    expected = {"place-baku", "place-yerevan", "latest", f"story-{story.pk}"}
+    assert expected <= purged_keys(purge)
+
+
+def test_a_story_deleted_purges_its_lists_and_tags(django_capture_on_commit_callbacks):
+    story = make_story(dateline_place="BAKU", tags=["Truce"])
+    tag = story.tags.get()
+    with django_capture_on_commit_callbacks() as callbacks:
+        Story.objects.filter(pk=story.pk).delete()
+    _, purge = after_commit(callbacks)
+    expected = {f"story-{story.pk}", "latest", "place-baku", f"tag-{tag.pk}-stories"}
+    assert expected <= purged_keys(purge)

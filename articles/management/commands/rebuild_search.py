@@ -15,7 +15,7 @@ class Command(BaseCommand):
     help = (
         "Recompute every story's stored search vector and search text on PostgreSQL, in "
         "batches. Safe to run at any time, on a live site too. Does nothing on SQLite, "
-        "whose search reads the stories directly."
+        "whose full-text index SQLite keeps itself, by triggers."
     )
 
     def add_arguments(self, parser):
@@ -35,8 +35,8 @@ class Command(BaseCommand):
         if not services.search_is_stored(database):
             if verbosity >= 1:
                 self.stdout.write(
-                    "Nothing to rebuild: this database is not PostgreSQL, and its search "
-                    "reads the stories directly."
+                    "Nothing to rebuild: this database is not PostgreSQL, and SQLite "
+                    "keeps its full-text index itself."
                 )
             return
         try:
