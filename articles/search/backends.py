@@ -11,7 +11,7 @@ from articles.search.indexing import is_postgresql
 from articles.search.postgresql import PostgreSQLResults
 from articles.search.query import clean_query, split_websearch, websearch
 from articles.search.results import SearchResults
-from articles.search.sqlite import SQLiteResults
+from articles.search.sqlite import SQLiteResults, fts_query, matches
 
 
 def search_stories(query: str, *, using: str = DEFAULT_DB_ALIAS) -> SearchResults:
@@ -32,11 +32,12 @@ def search_stories(query: str, *, using: str = DEFAULT_DB_ALIAS) -> SearchResult
 
 def matching(query: str, *, using: str = DEFAULT_DB_ALIAS) -> Q:
     """A filter for any stories, drafts too, matching ``query`` as the site search matches
-    it: the stored index on PostgreSQL, the plain-text fallback on SQLite (the admin's
-    search box). Unranked; a query with nothing to look for matches nothing."""
+    it exactly (typo matches aside): the stored vectors on PostgreSQL, the FTS5 index on
+    SQLite (the admin's search box). Unranked; a query with nothing to look for matches
+    nothing."""
     if not split_websearch(query)[0]:
         return Q(pk__in=[])
     if is_postgresql(using):
         return Q(search_vector=websearch(query))
-    fallback = SQLiteResults(Story.objects.using(using).all(), query)
-    return Q(pk__in=fallback.matching().values("pk"))
+    expression = fts_query(query)
+    return Q(pk__in=matches(expression)) if expression else Q(pk__in=[])

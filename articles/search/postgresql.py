@@ -1,30 +1,35 @@
 """The PostgreSQL backend: ranked full-text matches, then typo matches, through GIN indexes.
 
 Whatever the size of the archive, a search does bounded work: it counts and ranks at most
-``SearchResults.max_results`` matches (the newest ones, when a word is in more stories than
-that), and typo tolerance compares the query's words with the lexicon (``SearchWord``), not
-with every document. A story whose text holds a word close to the query's ("Pashinyan" for
-"Pashinian") matches too, ranked after every exact match.
+``SearchResults.max_results`` matches, and typo tolerance compares the query's words with
+the lexicon (``SearchWord``), not with every document. A story whose text holds a word close
+to the query's ("Pashinyan" for "Pashinian") matches too, ranked after every exact match.
+
+What readers see: a word in fewer than ``max_results`` stories has all its matches ranked,
+however old; for a word in more (a very common word), the best matches among its newest
+``max_results`` matches, best first, and "more than 1,000 stories". The newest matches are
+found in newest-first windows of publication time (``PostgreSQLResults._newest``), so that
+the work follows the matches kept, not how many stories in the archive hold the word.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from datetime import UTC
+from datetime import UTC, timedelta
 from functools import partial
-from typing import NamedTuple
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import OperationalError, connections, transaction
 from django.db.models import BooleanField, Case, F, FloatField, Q, QuerySet, TextField, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Extract
+from django.utils import timezone
 
 from articles.models import SearchWord
 from articles.search.indexing import CONFIG
 from articles.search.query import WORD, split_websearch, websearch
-from articles.search.results import SearchResults
+from articles.search.results import Candidate, RankedResults
 from articles.search.snippets import START_SEL, STOP_SEL, marked_snippet
 
 logger = logging.getLogger(__name__)
@@ -40,6 +45,14 @@ TYPO_TIMEOUT_MS = 500
 # Characters of a story's text given to ts_headline around the first likely match.
 SNIPPET_WINDOW = 800
 SIMPLE_WORD = re.compile(r"^\w+$")
+# Newest-first windows for the candidates (PostgreSQLResults._newest): the first one; the
+# share of the matches wanted that makes a word common enough, when the first window holds
+# it, to walk back for the rest; the longest second window (past that, the rest of the
+# archive is read at once); how many more matches than it needs the second one is sized for.
+FIRST_WINDOW = timedelta(days=7)
+COMMON_SHARE = 0.25
+LONGEST_WINDOW = timedelta(days=90)
+WINDOW_MARGIN = 1.25
 
 # For each query word: its own stems (what the exact query looks for) and the closest
 # words of the lexicon; `%` lets the trigram index find them (pg_trgm's similarity
@@ -74,26 +87,24 @@ def _lexeme(word: str) -> str:
     return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-class Candidate(NamedTuple):
-    """A matching story as the candidates query gives it: plain values, no model, since
-    a common word brings ``max_results`` of them on every request."""
+def _ranked(stories: QuerySet, query, limit: int, *, exact: bool) -> list[Candidate]:
+    """The newest ``limit`` of these stories, each with its rank for ``query``."""
+    rows = (
+        stories.annotate(
+            rank=SearchRank(F("search_vector"), query),
+            published=Cast(Extract("published_at", "epoch", tzinfo=UTC), FloatField()),
+        )
+        .order_by("-published_at", "-pk")
+        .values_list("pk", "rank", "published")[:limit]
+    )
+    return [Candidate(pk, exact, rank, published) for pk, rank, published in rows]
 
-    pk: int
-    exact: bool
-    rank: float
-    published: float  # seconds since the epoch
 
-    def key(self):
-        # Exact matches first, each kind by rank, then newest first.
-        return (not self.exact, -self.rank, -self.published, -self.pk)
-
-
-class PostgreSQLResults(SearchResults):
+class PostgreSQLResults(RankedResults):
     """Ranked full-text matches first, then typo matches, through the GIN indexes only.
 
-    - **Exact matches**: the newest ``max_results + 1`` matches (by publication time: the
-      planner walks the ``published_at`` index back for a common word, or reads a rare
-      word's few rows from the GIN index), each with its ``ts_rank``, in one query. That
+    - **Exact matches**: the newest ``max_results + 1`` matches, each with its ``ts_rank``,
+      read in one to three newest-first windows of publication time (``_newest``). That
       is the count (capped: "more than 1,000") and the set that is ranked and paged. A word
       with fewer matches has them all ranked, however old; a word in more than
       ``max_results`` stories has the best of its newest ``max_results`` shown, since a
@@ -107,13 +118,11 @@ class PostgreSQLResults(SearchResults):
       ``typo_max_results``), under a ``TYPO_TIMEOUT_MS`` limit. ``ts_headline`` marks the
       word the story really has.
 
-    Queries: the exact candidates; with typo terms and room, the lexicon, and the typo
-    candidates when a word has a close spelling (inside a transaction or savepoint that
-    scopes their time limit); the page, with ``ts_headline`` for its rows only.
+    Queries: the exact candidates (one query per window); with typo terms and room, the
+    lexicon, and the typo candidates when a word has a close spelling (inside a transaction
+    or savepoint that scopes their time limit; windows too); the page, with ``ts_headline``
+    for its rows only.
     """
-
-    # Typo matches are a fallback: the newest 200 of them are plenty to rank and page.
-    typo_max_results = 200
 
     def __init__(self, stories: QuerySet, query: str) -> None:
         super().__init__(stories)
@@ -130,22 +139,11 @@ class PostgreSQLResults(SearchResults):
         self.typo_query: SearchQuery | None = None
         self._candidates: list[Candidate] | None = None
 
-    def count(self) -> int:
-        if self._count is None:
-            found = self._find()
-            exact = sum(candidate.exact for candidate in found)
-            # Typo matches past typo_max_results count as "more" as well.
-            cap = min(self.max_results, exact + self.typo_max_results)
-            self.more = len(found) > cap
-            self._count = min(len(found), cap)
-        return self._count
-
     def __getitem__(self, index):
         if not isinstance(index, slice):
             return self[index : index + 1][0]
         # The newest max_results (exact matches before typo ones), best first.
-        ordered = sorted(self._find()[: self.count()], key=Candidate.key)
-        chosen = ordered[index]
+        chosen = self._chosen(index)
         if not chosen:
             return []
         exact_pks = [c.pk for c in chosen if c.exact]
@@ -158,15 +156,7 @@ class PostgreSQLResults(SearchResults):
         ]
         if again:
             by_pk.update(self._page_stories(again, exact_pks, windowed=False))
-        page = []
-        for candidate in chosen:
-            story = by_pk.get(candidate.pk)
-            if story is not None:
-                story.rank = candidate.rank
-                story.exact_match = candidate.exact
-                story.snippet = marked_snippet(story.headline_text or "")
-                page.append(story)
-        return page
+        return self._placed(chosen, by_pk, lambda story: marked_snippet(story.headline_text or ""))
 
     def _page_stories(self, pks: list[int], exact_pks: list[int], *, windowed: bool) -> dict:
         """The page's stories by id, each with ``headline_text`` from ``ts_headline``.
@@ -242,16 +232,35 @@ class PostgreSQLResults(SearchResults):
 
     @staticmethod
     def _newest(stories: QuerySet, query, limit: int, *, exact: bool = True) -> list[Candidate]:
-        """The newest ``limit`` of these stories, each with its rank for ``query``."""
-        rows = (
-            stories.annotate(
-                rank=SearchRank(F("search_vector"), query),
-                published=Cast(Extract("published_at", "epoch", tzinfo=UTC), FloatField()),
-            )
-            .order_by("-published_at", "-pk")
-            .values_list("pk", "rank", "published")[:limit]
-        )
-        return [Candidate(pk, exact, rank, published) for pk, rank, published in rows]
+        """The newest ``limit`` of these stories, each with its rank for ``query``.
+
+        Looked for in newest-first windows of publication time: the last ``FIRST_WINDOW``;
+        then, when that held some matches but under ``COMMON_SHARE`` of ``limit``, a window
+        as much longer as its matches suggest (with ``WINDOW_MARGIN``), unless that would
+        pass ``LONGEST_WINDOW``; then the rest of the archive. The windows do not overlap and
+        are read newest first, so the result is exactly the newest ``limit`` matches, one
+        query per window read.
+
+        A common word is done in the first window (a walk back along the ``published_at``
+        index that stops at ``limit`` matches), or walks on for the rest; a rare one is read
+        from the GIN index. A word in a few percent of the stories, the one whose cost grew
+        with the archive (a walk back to its ``limit``-th match, or every match read from
+        the GIN index), reads its second window as the intersection of the GIN index and the
+        ``published_at`` range: about 1.25 times the matches it keeps (at 1,000,000 stories,
+        23 ms against 38 for a word in 3% of them; ``benchmarks/README.md``).
+        """
+        edge = timezone.now() - FIRST_WINDOW
+        found = _ranked(stories.filter(published_at__gte=edge), query, limit, exact=exact)
+        if found and len(found) < limit * COMMON_SHARE:
+            span = FIRST_WINDOW * (WINDOW_MARGIN * (limit - len(found)) / len(found))
+            if span < LONGEST_WINDOW:
+                window = stories.filter(published_at__gte=edge - span, published_at__lt=edge)
+                found += _ranked(window, query, limit - len(found), exact=exact)
+                edge -= span
+        if len(found) < limit:
+            older = stories.filter(published_at__lt=edge)
+            found += _ranked(older, query, limit - len(found), exact=exact)
+        return found
 
     def _typo_query(self) -> SearchQuery | None:
         """The query for typo matches, or None when no word has a close spelling."""

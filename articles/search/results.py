@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import NamedTuple
 
 from django.db.models import QuerySet
 
@@ -56,3 +57,58 @@ class SearchResults:
 
     def _add_snippets(self, stories: list[Story]) -> list[Story]:
         return stories
+
+
+class Candidate(NamedTuple):
+    """A matching story as a backend's candidates query gives it: plain values, no model,
+    since a common word brings ``max_results`` of them on every request."""
+
+    pk: int
+    exact: bool
+    rank: float
+    published: float  # seconds since the epoch
+
+    def key(self):
+        # Exact matches first, each kind by rank, then newest first.
+        return (not self.exact, -self.rank, -self.published, -self.pk)
+
+
+class RankedResults(SearchResults):
+    """What both backends' ranked results share: exact matches, then typo matches, from
+    the :class:`Candidate` list their ``_find()`` gives (the newest ``max_results + 1``
+    exact ones, then at most ``typo_max_results + 1`` typo ones)."""
+
+    # Typo matches are a fallback: the newest 200 of them are plenty to rank and page.
+    typo_max_results = 200
+
+    def count(self) -> int:
+        if self._count is None:
+            found = self._find()
+            exact = sum(candidate.exact for candidate in found)
+            # Typo matches past typo_max_results count as "more" as well.
+            cap = min(self.max_results, exact + self.typo_max_results)
+            self.more = len(found) > cap
+            self._count = min(len(found), cap)
+        return self._count
+
+    def _chosen(self, index: slice) -> list[Candidate]:
+        """The candidates of a page: of those counted, best first."""
+        return sorted(self._find()[: self.count()], key=Candidate.key)[index]
+
+    @staticmethod
+    def _placed(chosen: list[Candidate], by_pk: dict[int, Story], snippet_of) -> list[Story]:
+        """The page's stories in the candidates' order, each with its ``rank``,
+        ``exact_match`` and ``snippet`` (``snippet_of(story)``); a story that left the
+        public rule since its candidate was read drops out."""
+        page = []
+        for candidate in chosen:
+            story = by_pk.get(candidate.pk)
+            if story is not None:
+                story.rank = candidate.rank
+                story.exact_match = candidate.exact
+                story.snippet = snippet_of(story)
+                page.append(story)
+        return page
+
+    def _find(self) -> list[Candidate]:
+        raise NotImplementedError

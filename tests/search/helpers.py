@@ -15,7 +15,7 @@ from tests.factories import make_story
 POSTGRESQL = connection.vendor == "postgresql"
 postgresql_only = pytest.mark.skipif(
     not POSTGRESQL,
-    reason="ranking, websearch syntax, typo tolerance and stored vectors are PostgreSQL's; "
+    reason="stored vectors, the lexicon and their limits are PostgreSQL's; "
     "run with DATABASE_URL=postgres://…",
 )
 

@@ -38,6 +38,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.site.conftest import REDIS_URL, redis_answers
+from tests.site.servers import free_port, unavailable
 
 pytestmark = pytest.mark.slow
 
@@ -73,19 +74,6 @@ APP_VARIABLES = {
     "GUNICORN_CMD_ARGS",
     "DJANGO_ALLOW_ASYNC_UNSAFE",
 }
-
-
-def unavailable(reason: str):
-    """Skip locally; under CI a missing service is a failure."""
-    if os.environ.get("CI"):
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def app_env(**values: str) -> dict[str, str]:

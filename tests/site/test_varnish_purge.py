@@ -1,7 +1,6 @@
 """The purge client (``articles/site/varnish.py``) alone: fake Varnishes that answer every
 purge, or none at all. ``test_varnish.py`` tries it against a real varnishd."""
 
-import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -9,12 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from articles.site import varnish
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.site.servers import free_port
 
 
 class FakeVarnish:

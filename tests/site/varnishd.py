@@ -5,9 +5,7 @@ tests that need it are skipped, and fail under CI (when ``CI`` is set).
 """
 
 import http.client
-import os
 import shutil
-import socket
 import stat
 import subprocess
 import tempfile
@@ -18,21 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.site.servers import free_port, unavailable
+
 ROOT = Path(__file__).resolve().parents[2]
 VCL = ROOT / "deploy" / "varnish" / "default.vcl"
-
-
-def unavailable(reason: str):
-    """Skip locally; under CI a missing tool is a failure."""
-    if os.environ.get("CI"):
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def world_readable_temp_dir() -> Path:
