@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 
 import reversion
 from django.contrib.postgres.search import SearchVectorField
-from django.db import models
+from django.db import connections, models
 from django.db.models import Q
 from django.db.models.signals import pre_save
 from django.dispatch import receiver
@@ -33,6 +34,10 @@ class Publication(models.TextChoices):
     LIVE = "live", "Live"
 
 
+RELATED_WINDOW = 200
+"""Tag rows per tag and side of a story's time that its related stories come from."""
+
+
 class StoryQuerySet(models.QuerySet):
     def published(self, at: datetime | None = None) -> StoryQuerySet:
         """What readers may see, the one rule for "public" that every public page, feed,
@@ -57,44 +62,53 @@ class StoryQuerySet(models.QuerySet):
         """Without the fields readers never see (:data:`DESK_ONLY_FIELDS`)."""
         return self.defer(*DESK_ONLY_FIELDS)
 
-    def related_to(self, story, *, limit: int = 4, candidates: int = 50) -> StoryQuerySet:
+    def related_to(self, story: Story, *, limit: int = 4) -> StoryQuerySet:
         """Stories sharing the most tags with ``story``, newest first among equals.
 
-        Candidates are counted in the tag table's index alone, then only the best few are
-        read: the cost follows the size of the tags, not of the archive. ``story`` is a
-        story, or ``OuterRef("pk")`` for the story of an enclosing query."""
-        story_id = story.pk if isinstance(story, Story) else story
-        tag_ids = TaggedStory.objects.filter(content_object_id=_deeper(story_id, 2))
-        # Published stories' tag rows (scheduled too: the rule applies to the stories read
-        # below): an index-only range of (tag, story_published_at, story) per tag.
-        shared_tags = TaggedStory.objects.filter(
-            tag_id__in=tag_ids.values("tag_id"), story_published_at__isnull=False
+        For each of the story's tags (prefetch them), only the ``RELATED_WINDOW`` tag rows
+        nearest the story's time on either side are counted: two ranges of the index
+        ``(tag, story_published_at, story)`` per tag, read in one query (SQLite, which
+        cannot combine sliced queries, reads every row of the tags instead), so the cost
+        follows neither the size of the archive nor how common a tag is (counting every row
+        of a tag on 35,000 stories took 22 ms). Then the best few are read.
+        """
+        moment = story.published_at or timezone.now()
+        rows = (
+            TaggedStory.objects.filter(story_published_at__isnull=False)
+            .exclude(content_object_id=story.pk)
+            .values_list("content_object_id", flat=True)
         )
-        best = (
-            shared_tags.exclude(content_object_id=_deeper(story_id, 1))
-            .values("content_object_id")
-            .annotate(shared=models.Count("content_object_id"))
-            .order_by("-shared", "-content_object_id")
-            .values("content_object_id")[:candidates]
-        )
-        shared = (
-            shared_tags.filter(content_object_id=models.OuterRef("pk"))
-            .values("content_object_id")
-            .annotate(shared=models.Count("content_object_id"))
-            .values("shared")
-        )
+        ranges = []
+        for tag in story.tags.all():
+            tagged = rows.filter(tag_id=tag.pk)
+            ranges += [
+                tagged.filter(story_published_at__lte=moment).order_by(
+                    "-story_published_at", "-content_object_id"
+                )[:RELATED_WINDOW],
+                tagged.filter(story_published_at__gt=moment).order_by(
+                    "story_published_at", "content_object_id"
+                )[:RELATED_WINDOW],
+            ]
+        if not ranges:
+            return self.none()
+        if connections[self.db].features.supports_slicing_ordering_in_compound:
+            shared = Counter(ranges[0].union(*ranges[1:], all=True))
+        else:  # SQLite cannot combine sliced queries: every row of the tags, in one query
+            shared = Counter(rows.filter(tag_id__in=[tag.pk for tag in story.tags.all()]))
+        # The rule of the stories read below (published()) may leave some out: a few more.
+        best = sorted(shared, key=lambda pk: (-shared[pk], -pk))[: limit * 10]
+        if not best:
+            return self.none()
         return (
-            self.filter(pk__in=models.Subquery(best))
-            .annotate(shared=models.Subquery(shared))
+            self.filter(pk__in=best)
+            .annotate(
+                shared=models.Case(
+                    *(models.When(pk=pk, then=models.Value(shared[pk])) for pk in best),
+                    output_field=models.IntegerField(),
+                )
+            )
             .order_by("-shared", "-published_at", "-pk")[:limit]
         )
-
-
-def _deeper(value, levels: int):
-    """``value`` seen ``levels`` subqueries further in (an ``OuterRef`` reaches out one each)."""
-    for _ in range(levels if isinstance(value, models.OuterRef) else 0):
-        value = models.OuterRef(value)
-    return value
 
 
 class StoryManager(models.Manager.from_queryset(StoryQuerySet)):

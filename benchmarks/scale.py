@@ -11,8 +11,9 @@ For each size it creates a fresh PostgreSQL database, migrates it, fills it with
 sections and three tags each, then the search fields with the app's own SQL), runs
 ``VACUUM ANALYZE`` (as autovacuum would), and starts gunicorn with
 ``newsroom/gunicorn.py`` (DEBUG off, one worker, one thread, page caching off with
-``PAGE_CACHE_SECONDS=0`` so every request reaches the database; a file cache of its own,
-``CACHE_DIR``, so that no fragment is left from another size or run) pinned to core 0. This
+``PAGE_CACHE_SECONDS=0`` so every request reaches the database; Redis as its cache, as in
+production, emptied before each size so that no fragment is left from another size or
+run) pinned to core 0. This
 script, pinned to core 1, then asks for each page over one keep-alive connection
 (``http.client``): a few warm-up requests, then ``--requests`` timed ones, one after the
 other, and reports p50 and p95 in milliseconds, and how many stories each page listed.
@@ -50,6 +51,7 @@ from types import SimpleNamespace
 
 import benchlib
 import psycopg
+import redis
 from benchlib import CLIENT_CORE, HOST, ROOT, Server, log
 
 sys.path.insert(0, str(ROOT))
@@ -176,10 +178,12 @@ def prepare_database(size: int, args, tmp: Path, name: str) -> tuple[str, dict, 
     environment, and a line about it for the report; a kept one is reused as it is."""
     reuse = args.keep and story_count(name) == size
     db_url = benchlib.database_url(name) if reuse else benchlib.create_database(name)
-    # A cache of its own: fragments left by another size or an earlier run of a kept
-    # database (same story ids) would be read instead of worked out.
-    cache = tmp / f"cache-{size}"
-    env = benchlib.base_env(db_url, tmp / "static", PAGE_CACHE_SECONDS="0", CACHE_DIR=str(cache))
+    # Redis, as in production, emptied: fragments left by another size or an earlier run
+    # of a kept database (same story ids) would be read instead of worked out.
+    redis.Redis.from_url(args.redis_url).flushdb()
+    env = benchlib.base_env(
+        db_url, tmp / "static", PAGE_CACHE_SECONDS="0", REDIS_URL=args.redis_url
+    )
     log(f"{size:,}: database {name}{' (kept: reused)' if reuse else ''}, migrating")
     benchlib.manage(env, "migrate", "--no-input")
     if not (tmp / "static" / "staticfiles.json").exists():
@@ -262,6 +266,11 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000,100000", help="comma-separated")
     parser.add_argument("--requests", type=int, default=200, help="timed requests per page")
     parser.add_argument("--warmup", type=int, default=20, help="untimed requests per page")
+    parser.add_argument(
+        "--redis-url",
+        default="redis://127.0.0.1:6379/7",
+        help="the server's cache, as in production (emptied before each size)",
+    )
     parser.add_argument(
         "--keep",
         action="store_true",

@@ -1,6 +1,7 @@
 """Sections keep their paragraphs rendered as escaped HTML, however they are written."""
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
@@ -87,3 +88,24 @@ def test_subheadings_get_anchors_unique_in_the_story():
     )
     anchors = [anchor for _, anchor in story.sections_with_anchors]
     assert anchors == ["", "update", "update-2", "section-3"]
+
+
+@pytest.mark.django_db
+def test_related_stories_come_from_the_tag_rows_nearest_in_time(monkeypatch):
+    """Each tag gives its RELATED_WINDOW rows on either side of the story's time: a tag
+    on a million stories costs what a tag on a few does."""
+    from django.db import connection
+
+    from articles import models
+    from articles.models import Story
+
+    if not connection.features.supports_slicing_ordering_in_compound:
+        pytest.skip("SQLite reads every row of the tags")
+    monkeypatch.setattr(models, "RELATED_WINDOW", 1)
+    story = make_story(tags=["Truce"], ago=timedelta(hours=2))
+    make_story(headline="Just before", tags=["Truce"], ago=timedelta(hours=3))
+    make_story(headline="Long before", tags=["Truce"], ago=timedelta(hours=30))
+    make_story(headline="Just after", tags=["Truce"], ago=timedelta(hours=1))
+    story = Story.objects.prefetch_related("tags").get(pk=story.pk)
+    related = Story.objects.published().related_to(story)
+    assert [other.headline for other in related] == ["Just after", "Just before"]

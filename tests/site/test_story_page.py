@@ -108,16 +108,17 @@ def test_a_scheduled_story_appears_when_its_time_comes(client, monkeypatch):
 def test_the_story_page_runs_a_fixed_number_of_queries(
     client, settings, django_assert_max_num_queries, size
 ):
-    """The story, its sections, its tags, the related stories and the sidebar's latest news
-    (and when the next scheduled story is due, which ends the fragments' lifetime): six
-    queries however many sections and tags; three once the two fragments are cached."""
+    """The story, its sections, its tags, the related stories (their tag rows, then the
+    stories), the sidebar's latest news, and when the next scheduled story is due (which
+    ends the fragments' lifetime): seven queries however many sections and tags; three
+    once the two fragments are cached."""
     settings.PAGE_CACHE_SECONDS = 0  # every request renders the page
     story = make_story(
         sections=[("", ["Lead."])] + [(f"Part {n}", [f"Text {n}."]) for n in range(size)],
         tags=[f"Tag {n}" for n in range(size)],
     )
     other = make_story(tags=["Tag 0"])
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         html = page(client, story)
     assert html.count('rel="tag"') == size
     assert related_headlines(html) == [other.headline]
