@@ -52,7 +52,7 @@ def empty_cache(monkeypatch):
     from articles.site import caching
 
     monkeypatch.setattr(caching, "_rest_until", 0.0)
-    caching.recent_pages.clear()
+    caching.forget()
     cache.clear()
     yield
     cache.clear()

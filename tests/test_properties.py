@@ -68,7 +68,7 @@ class PublicationProperties(TestCase):
         stories = []
         # Each example's database is rolled back under the cache: start it empty too.
         cache.clear()
-        caching.recent_pages.clear()
+        caching.forget()
         with self.captureOnCommitCallbacks(execute=True):  # made, and committed
             for n, (status, offset) in enumerate(starts):
                 with_time = None if offset is None else now + timedelta(minutes=offset)

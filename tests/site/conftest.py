@@ -34,7 +34,7 @@ def any_cache(request, settings):
             }
         }
     cache.clear()
-    caching.recent_pages.clear()
+    caching.forget()
     yield request.param
     cache.clear()
 

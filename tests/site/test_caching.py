@@ -1,6 +1,7 @@
 """Public pages are cached under the surrogate keys of what they show, and a change purges
 exactly the pages showing what it changed, once it commits."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -299,13 +300,14 @@ def test_a_lost_key_version_makes_a_miss_not_a_stale_page(client, demo_story):
     url = demo_story.get_absolute_url()
     client.get(url)
     cache.delete(f"key:story-{demo_story.pk}")
-    caching.recent_pages.clear()
+    caching.forget()
     assert not is_hit(client, url)
     assert is_hit(client, url)
 
 
 def test_a_hit_checks_its_page_and_its_sidebar_in_one_read(client, demo_story, monkeypatch):
-    """Both entries in this process's memory: one read of their keys' versions, no more."""
+    """Both entries in this process's memory: one read of their keys' versions, no more;
+    none at all while the versions read last are trusted (a tenth of a second)."""
     url = demo_story.get_absolute_url()
     client.get(url)
     client.get(url)
@@ -317,6 +319,23 @@ def test_a_hit_checks_its_page_and_its_sidebar_in_one_read(client, demo_story, m
         return real(keys, *args, **kwargs)
 
     monkeypatch.setattr(cache, "get_many", counted)
+    assert is_hit(client, url) and reads == []  # trusted: read a moment ago
+    monkeypatch.setattr(caching, "VERSIONS_TRUSTED_SECONDS", 0)
     response = client.get(url)
     assert response.has_header("Age") and 'class="latest-news"' in response.content.decode()
     assert len(reads) == 1 and "key:latest" in reads[0]
+
+
+def test_another_process_purge_reaches_this_one_within_the_trusted_time(
+    client, demo_story, monkeypatch
+):
+    """This process's own purges count at once; one made elsewhere (the versions changed in
+    the shared cache, not here) once the versions read last are no longer trusted."""
+    monkeypatch.setattr(caching, "VERSIONS_TRUSTED_SECONDS", 0.05)
+    url = demo_story.get_absolute_url()
+    client.get(url)
+    assert is_hit(client, url)
+    cache.set(f"key:story-{demo_story.pk}", "purged elsewhere")
+    assert is_hit(client, url)  # still trusted
+    time.sleep(0.06)
+    assert not is_hit(client, url)
