@@ -25,6 +25,9 @@ max_requests = 10_000
 max_requests_jitter = 1_000
 # Load the app before forking: workers share its memory and a broken deploy fails at once.
 preload_app = True
+# gunicorn 27's control socket (runtime management) is off: its default path is one per user,
+# so two servers on one machine would share it, and nothing here uses it.
+control_socket_disable = True
 accesslog = "-"
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
