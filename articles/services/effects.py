@@ -140,7 +140,8 @@ def story_saved(sender, instance: Story, created: bool, raw: bool, **kwargs) -> 
     old = None if created or raw else getattr(instance, "stored_listing", None)
     changes = Changes(story_ids={instance.pk})
     if created or raw or old is None or new is None:
-        if _listed(new) or not (created or raw):
+        # Unknown before (a fixture's row replacing a story, say): it may have been listed.
+        if _listed(new) or not created:
             changes.moved.add(instance.pk)
     elif old != new:
         if _listed(old) or _listed(new):

@@ -212,7 +212,9 @@ def _lookup(key: str, request=None) -> tuple[Entry | None, str | None]:
                 fragment = recent_pages.get(_include_key(request, path))
                 if fragment is not None:
                     fragments[path] = fragment
-        current = _current([entry, *fragments.values()])
+        # A Varnish of ours keeps what it gets for minutes: it gets versions read now.
+        trusted = request is None or not esi_capable(request)
+        current = _current([entry, *fragments.values()], trusted=trusted)
         if current[0]:
             if request is not None:
                 request.included = {
@@ -223,7 +225,10 @@ def _lookup(key: str, request=None) -> tuple[Entry | None, str | None]:
             return entry, None
     found = cache.get_many([key, PURGE_MARK])
     entry, mark = found.get(key), found.get(PURGE_MARK)
-    if entry is not None and entry.expires > _now() and _current([entry])[0]:
+    if mark is None:  # never made, or evicted: a page is stored only under a known mark
+        cache.add(PURGE_MARK, _token(), FOREVER)
+        mark = cache.get(PURGE_MARK)
+    if entry is not None and entry.expires > _now() and _current([entry], trusted=False)[0]:
         recent_pages.put(key, entry)
         return entry, mark
     return None, mark
@@ -255,25 +260,26 @@ def _quiet_lookup(key: str) -> tuple[Entry | None, str | None]:
         return None, None
 
 
-def _quiet_store(key: str, entry: Entry, mark: str | None, seconds: int) -> None:
-    """:func:`_store`, unless the cache is away (it rests then)."""
+def _quiet_store(key: str, entry: Entry, mark: str | None, seconds: int) -> bool | None:
+    """:func:`_store`, unless the cache is away (it rests then: None)."""
     if _resting():
-        return
+        return None
     try:
-        _store(key, entry, mark, seconds)
+        return _store(key, entry, mark, seconds)
     except cache_errors() as error:
         _rest(error)
+        return None
 
 
-def _current(entries: list[Entry]) -> list[bool]:
+def _current(entries: list[Entry], *, trusted: bool = True) -> list[bool]:
     """Whether each entry's keys still have the versions it was stored with: at most one
     read of the cache, for the versions this process has not read in the last
-    ``VERSIONS_TRUSTED_SECONDS``."""
+    ``VERSIONS_TRUSTED_SECONDS`` (all of them, not ``trusted``)."""
     now = time.monotonic()
     known, unknown = {}, []
     for name in {_version_name(key) for entry in entries for key in entry.keys}:
         seen = _versions_seen.get(name)
-        if seen is not None and now - seen[1] < VERSIONS_TRUSTED_SECONDS:
+        if trusted and seen is not None and now - seen[1] < VERSIONS_TRUSTED_SECONDS:
             known[name] = seen[0]
         else:
             unknown.append(name)
@@ -309,41 +315,54 @@ def _versions(keys: tuple[str, ...], mark: str | None) -> tuple[str, ...] | None
         for name in missing:
             cache.add(name, token, FOREVER)  # add: keeps one another process made meanwhile
         found.update(cache.get_many(missing))
-    if cache.get(PURGE_MARK) != mark or any(name not in found for name in names):
+    if mark is None or cache.get(PURGE_MARK) != mark or any(n not in found for n in names):
         return None
     _remember_versions({name: found[name] for name in names}, time.monotonic())
     return tuple(found[name] for name in names)
 
 
-def _store(key: str, entry: Entry, mark: str | None, seconds: int) -> None:
+def _store(key: str, entry: Entry, mark: str | None, seconds: int) -> bool:
+    """Keep the entry, unless a purge came since ``mark`` was read (False)."""
     versions = _versions(entry.keys, mark)
     if versions is None:
-        return
+        return False
     entry = replace(entry, versions=versions)
     recent_pages.put(key, entry)
     cache.set(key, entry, seconds)
+    return True
 
 
-def cache_seconds(seconds: int | None = None) -> int:
-    """How long a response rendered now may be kept: ``seconds`` (``PAGE_CACHE_SECONDS``
-    unless told), and no later than the next scheduled story's time."""
+def cache_seconds(seconds: int | None = None, *, since=None) -> int:
+    """How long a response rendered since ``since`` (now, unless told) may be kept:
+    ``seconds`` (``PAGE_CACHE_SECONDS`` unless told), and no later than the time of the
+    first story scheduled after ``since``: one that came out while the page rendered
+    leaves it a second to live."""
     seconds = settings.PAGE_CACHE_SECONDS if seconds is None else seconds
     if not seconds:
         return 0
     now = timezone.now()
+    since = since or now
     try:
-        upcoming = cache.get(NEXT_SCHEDULED, "unknown")
+        known = cache.get(NEXT_SCHEDULED)
     except cache_errors():
-        upcoming = "unknown"
-    if upcoming == "unknown" or (upcoming is not None and upcoming <= now):
+        known = None
+    # (when it was read, the first story scheduled after then)
+    if known is not None and known[0] <= since and (known[1] is None or known[1] > since):
+        upcoming = known[1]
+    else:
+        try:
+            mark = cache.get(PURGE_MARK)
+        except cache_errors():
+            mark = None
         upcoming = (
-            Story.objects.scheduled(at=now)
+            Story.objects.scheduled(at=since)
             .order_by("published_at")
             .values_list("published_at", flat=True)
             .first()
         )
-        try:
-            cache.set(NEXT_SCHEDULED, upcoming, seconds)
+        try:  # unless a purge (a story scheduled, say) came while it was read
+            if mark is not None and cache.get(PURGE_MARK) == mark:
+                cache.set(NEXT_SCHEDULED, (since, upcoming), seconds)
         except cache_errors():
             pass
     if upcoming is not None:
@@ -550,7 +569,10 @@ class PageCacheMiddleware:
                 headers=headers,
                 includes=_includes(response.content),
             )
-            _quiet_store(key, entry, mark, response.page_cache)
+            if _quiet_store(key, entry, mark, response.page_cache) is False:
+                # Rendered across a purge: it may show what was there before. Served this
+                # once, kept by no shared cache either (Varnish was purged meanwhile).
+                patch_cache_control(response, private=True)
         return response
 
 
@@ -643,6 +665,7 @@ def cached_page(view, *, query: Mapping[str, Canonical] | None = None):
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
+        started = timezone.now()
         response = view(request, *args, **kwargs)
         if request.method not in ("GET", "HEAD") or not settings.PAGE_CACHE_SECONDS:
             return response
@@ -654,7 +677,7 @@ def cached_page(view, *, query: Mapping[str, Canonical] | None = None):
         if "private" in control or "no-store" in control:
             return response  # the view knows this page is not for sharing
         try:
-            seconds = cache_seconds()
+            seconds = cache_seconds(since=started)
         except DatabaseError:
             return response
         patch_cache_control(

@@ -92,12 +92,15 @@ sub vcl_backend_response {
 
     # The surrogate keys go where xkey reads them: the object's own "xkey" header (it
     # must stay on the object; vcl_deliver hides it). Several Surrogate-Key headers are
-    # joined into one space-separated list.
-    unset beresp.http.xkey;
+    # joined into one space-separated list. A 304 (a revalidation: Django answers
+    # If-None-Match from the ETag) carries no Surrogate-Key, and its object is made from
+    # the stale one's headers: it keeps their xkey, or the page could never be purged again.
     if (beresp.http.Surrogate-Key) {
         std.collect(beresp.http.Surrogate-Key, " ");
         set beresp.http.xkey = beresp.http.Surrogate-Key;
         unset beresp.http.Surrogate-Key;
+    } else if (!beresp.was_304) {
+        unset beresp.http.xkey;
     }
 
     if (bereq.uncacheable) {

@@ -59,9 +59,43 @@ def test_a_page_rendered_while_a_change_commits_is_not_kept(demo_story):
 
     request = RequestFactory().get(url)
     middleware = caching.PageCacheMiddleware(caching.cached_page(view))
-    assert middleware(request).content == b"maybe out of date"
+    response = middleware(request)
+    assert response.content == b"maybe out of date"
     key = caching._page_key(request, caching.page_query(request))
     assert caching.recent_pages.get(key) is None and cache.get(key) is None
+    # Nor may a shared cache keep it: Varnish was purged while it rendered.
+    assert "private" in response["Cache-Control"] and "public" not in response["Cache-Control"]
+
+
+def test_a_purge_mark_lost_mid_render_keeps_the_page_out(demo_story):
+    """A purge, then the cache evicts its mark: the page rendered across them is not kept
+    (a missing mark is never taken for the one read before)."""
+    url = demo_story.get_absolute_url()
+
+    def view(request):
+        caching.shows(request, "story-1")
+        caching.purge({"story-1"})
+        cache.delete(caching.PURGE_MARK)  # evicted (the file cache culls at random)
+        return HttpResponse("maybe out of date")
+
+    request = RequestFactory().get(url)
+    caching.PageCacheMiddleware(caching.cached_page(view))(request)
+    key = caching._page_key(request, caching.page_query(request))
+    assert caching.recent_pages.get(key) is None and cache.get(key) is None
+
+
+def test_varnish_gets_pages_checked_against_versions_read_now(
+    client, demo_story, settings, monkeypatch
+):
+    """What Varnish fetches it keeps for minutes: no versions trusted from a moment ago."""
+    monkeypatch.setattr(caching, "VERSIONS_TRUSTED_SECONDS", 60)
+    settings.VARNISH_PURGE_URLS = ["http://127.0.0.1:6081/"]
+    url = demo_story.get_absolute_url()
+    client.get(url)  # the page and its sidebar, kept
+    assert client.get(url, HTTP_SURROGATE_CAPABILITY=ESI).has_header("Age")
+    cache.set(f"key:story-{demo_story.pk}", "purged by another process")
+    assert client.get(url).has_header("Age")  # a reader's request: trusted a moment longer
+    assert not client.get(url, HTTP_SURROGATE_CAPABILITY=ESI).has_header("Age")
 
 
 def test_a_change_while_the_cache_is_away_is_made_when_it_returns(client, monkeypatch, commit):

@@ -244,6 +244,32 @@ def test_a_scheduled_story_appears_by_itself_in_cached_pages(
     assert "Embargoed until noon" in client.get("/").content.decode()
 
 
+def test_a_story_out_while_a_page_renders_leaves_it_a_second(demo_story, monkeypatch):
+    """The page began before the story's time and ended after it: it may lack the story."""
+    now = timezone.now()
+    make_story(headline="Soon", ago=-timedelta(minutes=10))
+    monkeypatch.setattr(timezone, "now", lambda: now + timedelta(minutes=11))
+    assert caching.cache_seconds(since=now) == 1
+    assert caching.cache_seconds() == 300  # rendered after it: nothing else scheduled
+
+
+def test_loaddata_replacing_a_public_story_with_a_draft_purges_it(
+    client, demo_story, commit, tmp_path
+):
+    """A fixture's row says nothing of the story before it: it may have been public."""
+    from django.core import serializers
+
+    url = demo_story.get_absolute_url()
+    assert client.get(url).status_code == 200
+    demo_story.status = Story.Status.DRAFT
+    data = serializers.serialize("json", [demo_story])
+    path = tmp_path / "draft.json"
+    path.write_text(data)
+    with commit():
+        call_command("loaddata", str(path), verbosity=0)
+    assert client.get(url).status_code == 404
+
+
 def test_a_page_lives_no_longer_than_until_the_next_scheduled_story(client, settings):
     settings.PAGE_CACHE_SECONDS = 3600
     make_story(headline="Now")

@@ -35,16 +35,18 @@ CACHE_CONTROL = {
     "private": "private, max-age=300",
     "unmarked": None,
     "short-lived": "public, s-maxage=1, stale-while-revalidate=60",  # fresh for a second
+    "revalidated": "public, s-maxage=1, stale-while-revalidate=60",  # and the same each time
 }
 
 
 def made(request, kind, name=""):
     """A response of one kind, saying which render of the app it is."""
-    response = HttpResponse(f"{kind} {name} render {next(_renders)}", content_type="text/plain")
+    body = f"{kind} {name}" if kind == "revalidated" else f"{kind} {name} render {next(_renders)}"
+    response = HttpResponse(body, content_type="text/plain")
     if CACHE_CONTROL[kind]:
         response["Cache-Control"] = CACHE_CONTROL[kind]
-    if kind == "keyed":
-        response["Surrogate-Key"] = f"test-{name} test-all"
+    if kind in ("keyed", "revalidated"):
+        response["Surrogate-Key"] = f"test-{name or kind} test-all"
     if kind == "cookie":
         response.set_cookie("seen", "1")
     return response
@@ -236,6 +238,19 @@ def test_stale_while_revalidate_serves_stale_while_fetching(through_varnish):
     assert (headers["X-Cache"], stale) == ("HIT", first)
     fresh = eventually(lambda: through_varnish.get("/test-varnish/short-lived/")[2], first.__ne__)
     assert fresh != first
+
+
+@slow
+def test_a_page_revalidated_with_a_304_can_still_be_purged(through_varnish):
+    """Past s-maxage Varnish asks again with If-None-Match and Django answers 304, which
+    carries no Surrogate-Key: the refreshed object keeps the keys it had."""
+    through_varnish.get("/test-varnish/revalidated/")
+    time.sleep(1.2)
+    assert through_varnish.get("/test-varnish/revalidated/")[1]["X-Cache"] == "HIT"  # stale
+    time.sleep(0.3)  # the background revalidation (a 304) is done
+    purge = ("PURGE", "/", {"xkey-purge": "test-revalidated"})
+    status, _, body = through_varnish.request(*purge, source="127.0.0.1")
+    assert (status, body.strip()) == (200, "Purged 1 objects")
 
 
 # ---------------------------------------------------------------------------------------
