@@ -32,7 +32,13 @@ from articles.services.permissions import require, require_publisher
 from articles.services.publishing import give_unique_slugs
 from articles.services.revisions import record_revisions
 from articles.services.tags import tags_named
-from articles.services.wire_copy import WireCopy, build_story, check_searchable, parse_copy
+from articles.services.wire_copy import (
+    WireCopy,
+    build_story,
+    check_importable,
+    check_searchable,
+    parse_copy,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +82,7 @@ def import_wire_copy(
     """
     parsed = parse_copy(data, today=today)
     check_searchable(parsed)
+    check_importable(parsed)
     (result,) = import_wire_batch([WireCopy(parsed, publish=publish, tags=tags)], user=user)
     if isinstance(result, Exception):
         raise result

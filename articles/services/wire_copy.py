@@ -123,11 +123,33 @@ def read_wire_file(path: Path, *, publish: bool = False) -> WireCopy:
     sidecar = read_sidecar(path)
     parsed = parse_copy(read_copy(path))
     check_searchable(parsed)
+    check_importable(parsed)
     return WireCopy(
         parsed,
         publish=publish or sidecar.status == Story.Status.PUBLISHED,
         tags=sidecar.tags,
     )
+
+
+def check_importable(parsed: wire.WireStory) -> None:
+    """Refuse the takes the site cannot yet act on, rather than publish them wrongly.
+
+    The parser reads embargoes and kill notices, but stories do not keep an embargo nor a
+    killed state yet: an embargoed take imported with ``--publish`` would be public at once,
+    and a kill notice would become a story of its own. Until they do, both are refused with
+    a reason (updates, corrections and refiles import as stories, as before).
+    """
+    if parsed.embargo is not None:
+        raise wire.WireError(
+            f"embargoed until {parsed.embargo}: this site does not hold embargoed copy yet, "
+            "so it is refused rather than risk publishing early; import it once the "
+            "embargo has passed"
+        )
+    if parsed.kind == "kill":
+        raise wire.WireError(
+            f"a kill notice ({parsed.headline}): kills are not applied by import yet; "
+            "unpublish the story at the desk"
+        )
 
 
 def check_searchable(parsed: wire.WireStory) -> None:

@@ -24,10 +24,13 @@ the line.
 - ``text``: :func:`decode` (bytes to text, naming UTF-16 and UTF-32) and the characters
   stored text must not contain (:func:`unsafe_character`, :func:`describe_character`);
 - ``dateline``: the timestamp line and the dateline;
+- ``lifecycle``: which take of a story the copy is: headline prefixes (``UPDATE 2-``,
+  ``CORRECTED-``, ``KILL -``), the editors' note and the embargo line;
 - ``parser``: :func:`parse`, sections and :func:`suggest_tags`.
 """
 
 from articles.wire.dateline import LOWER_CASE_CREDITS, YEARS
+from articles.wire.lifecycle import KINDS, MAX_NOTE_CHARS
 from articles.wire.model import WIRE_MONTHS, Dateline, Section, WireError, WireStory, checksum
 from articles.wire.parser import (
     MAX_HEADLINE_CHARS,
@@ -40,9 +43,11 @@ from articles.wire.parser import (
 from articles.wire.text import MAX_INPUT_BYTES, decode, describe_character, unsafe_character
 
 __all__ = [
+    "KINDS",
     "LOWER_CASE_CREDITS",
     "MAX_HEADLINE_CHARS",
     "MAX_INPUT_BYTES",
+    "MAX_NOTE_CHARS",
     "MAX_SECTIONS",
     "MAX_SUBHEADING_CHARS",
     "MAX_SUGGESTED_TAGS",

@@ -163,5 +163,16 @@ def _read_dateline_date(
         return None
 
 
+def read_month_day(text: str) -> tuple[int, int, int | None] | None:
+    """Month, day and year (None when not written) of ``Sept 22``, ``Sept 22, 2023`` or
+    ``22 September 2023``, as datelines write them; None for anything else. The day is not
+    checked against the calendar."""
+    match = _DATE_MONTH_FIRST.match(text) or _DATE_DAY_FIRST.match(text)
+    if match is None:
+        return None
+    year = int(match["year"]) if match["year"] else None
+    return _MONTHS[_month_key(match["month"])], int(match["day"]), year
+
+
 def _month_key(month: str) -> str:
     return month.rstrip(".").lower()

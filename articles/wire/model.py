@@ -62,7 +62,12 @@ class Section:
 
 @dataclass(frozen=True)
 class WireStory:
-    """One parsed story; :meth:`as_dict` is the JSON shape ``parse_wire`` prints."""
+    """One parsed story; :meth:`as_dict` is the JSON shape ``parse_wire`` prints.
+
+    ``headline`` is without its lifecycle prefixes (``UPDATE 2-``, ``CORRECTED-`` ...), and
+    ``sections`` hold neither the editors' note nor the embargo line: ``kind``,
+    ``revision``, ``note`` and ``embargo`` carry them. ``source_text`` keeps every line.
+    """
 
     headline: str
     published_at: datetime | None
@@ -72,6 +77,14 @@ class WireStory:
     source_text: str
     checksum: str
     warnings: tuple[str, ...] = field(default=())
+    kind: str = "original"
+    """``original``, ``update``, ``correction``, ``kill`` or ``refile`` (``lifecycle.KINDS``)."""
+    revision: int | None = None
+    """The update number (``UPDATE 2-``), when the headline gives one."""
+    note: str | None = None
+    """The editors' note, without its parentheses: ``Adds death toll in paragraph 2``."""
+    embargo: datetime | None = None
+    """Not public before this time (UTC), when the copy is embargoed."""
 
     @property
     def paragraph_count(self) -> int:
@@ -84,6 +97,10 @@ class WireStory:
             "dateline": self.dateline.as_dict() if self.dateline else None,
             "sections": [s.as_dict() for s in self.sections],
             "tags": list(self.tags),
+            "kind": self.kind,
+            "revision": self.revision,
+            "note": self.note,
+            "embargo": self.embargo.isoformat() if self.embargo else None,
         }
 
 

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import date, tzinfo
+from datetime import UTC, date, tzinfo
 from zoneinfo import ZoneInfo
 
 from articles.wire.dateline import DASH, read_dateline, read_timestamp
+from articles.wire.lifecycle import (
+    is_capitalised_embargo_line,
+    is_embargo_line,
+    note_kind,
+    read_embargo,
+    read_headline,
+    read_note,
+    strongest,
+)
 from articles.wire.model import Dateline, Section, WireError, WireStory, checksum, normalise
 from articles.wire.text import MAX_INPUT_BYTES, decode, refuse_unsafe_characters
 
@@ -48,7 +57,13 @@ def parse(
 
     ``wire_tz`` is the time zone the agency's timestamp line is written in. ``today`` is
     used only to give a year to a dateline date written without one when the copy has no
-    timestamp line either (the date is then taken as the most recent such day).
+    timestamp line either (the date is then taken as the most recent such day), and, the
+    same way, to an embargo's date (see :mod:`articles.wire.lifecycle`).
+
+    The lifecycle markers are read too: the headline's prefixes (``UPDATE 2-``,
+    ``CORRECTED-``, ``KILL -`` ...) give ``kind`` and ``revision`` and are taken off the
+    headline; the editors' note and embargo lines are taken out of the body. An embargo
+    line that cannot be read is an error, never dropped.
     """
     text = decode(data) if isinstance(data, bytes) else data.removeprefix("\ufeff")
     if len(text.encode("utf-8", "surrogatepass")) > MAX_INPUT_BYTES:
@@ -80,19 +95,29 @@ def parse(
     if not numbered:
         raise WireError("no story text, only website leftovers")
 
+    # Before the headline: the timestamp line, and embargo lines before or after it.
     published_at = None
-    first_line, first = numbered[0]
-    stamp = read_timestamp(first, wire_tz, first_line)
-    if stamp is not None:
-        published_at = stamp
-        numbered.pop(0)
-    else:
+    stamp_line = 0
+    embargo_lines: list[tuple[int, str]] = []
+    while numbered:
+        number, line = numbered[0]
+        if is_embargo_line(line):
+            embargo_lines.append(numbered.pop(0))
+        elif not stamp_line and (stamp := read_timestamp(line, wire_tz, number)) is not None:
+            published_at, stamp_line = stamp, number
+            numbered.pop(0)
+        else:
+            break
+    if not stamp_line:
         warnings.append("no timestamp line: publication time not given")
     if not numbered:
-        raise WireError("no headline after the timestamp", line=first_line)
+        if stamp_line:
+            raise WireError("no headline after the timestamp", line=stamp_line)
+        raise WireError("no headline after the embargo line", line=embargo_lines[-1][0])
 
     headline_line, headline = numbered.pop(0)
-    if read_dateline(headline, None, None):
+    markers = read_headline(headline)
+    if read_dateline(headline, None, None) or read_dateline(markers.headline, None, None):
         raise WireError(
             "no headline: the copy starts with a dateline paragraph", line=headline_line
         )
@@ -102,6 +127,20 @@ def parse(
             f"(a headline has at most {MAX_HEADLINE_CHARS})",
             line=headline_line,
         )
+    if markers.kind == "kill" and markers.headline == headline:
+        warnings.append(f"kill notice names no story in its headline (line {headline_line})")
+
+    # Between the headline and the first paragraph: the editors' note and embargo lines.
+    note = None
+    while numbered:
+        number, line = numbered[0]
+        if is_embargo_line(line):
+            embargo_lines.append(numbered.pop(0))
+        elif note is None and (found_note := read_note(line, any_words=True)) is not None:
+            note = found_note
+            numbered.pop(0)
+        else:
+            break
     if not numbered:
         raise WireError("no story text after the headline", line=headline_line)
 
@@ -112,19 +151,45 @@ def parse(
     if found is not None:
         dateline, rest = found
         numbered[0] = (body_line, rest)
+        # The note may also come right after the dateline paragraph.
+        if note is None and len(numbered) > 1:
+            note = read_note(numbered[1][1], any_words=False)
+            if note is not None:
+                numbered.pop(1)
     else:
         warnings.append(f"no dateline found (line {body_line})")
+    for number, line in numbered:
+        if is_capitalised_embargo_line(line):
+            raise WireError(
+                "embargo line after the story has begun: it must come before the first "
+                "paragraph, so the copy is refused rather than published early",
+                line=number,
+            )
+
+    embargo = None
+    embargo_reference = (
+        published_at.astimezone(UTC).date() if published_at else dateline and dateline.date
+    ) or today
+    for number, line in embargo_lines:
+        moment = read_embargo(line, number, published_at=published_at, reference=embargo_reference)
+        embargo = moment if embargo is None else max(embargo, moment)
+
+    kind = strongest({markers.kind, note_kind(note) if note else None})
 
     sections = _sections(numbered, warnings)
     return WireStory(
-        headline=headline,
+        headline=markers.headline,
         published_at=published_at,
         dateline=dateline,
         sections=sections,
-        tags=suggest_tags(headline, sections, dateline),
+        tags=suggest_tags(markers.headline, sections, dateline),
         source_text=text,
         checksum=checksum(text),
         warnings=tuple(warnings),
+        kind=kind,
+        revision=markers.revision,
+        note=note,
+        embargo=embargo,
     )
 
 

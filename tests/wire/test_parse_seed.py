@@ -120,7 +120,23 @@ def test_seed_website_leftovers_are_dropped(seed):
 def test_seed_as_dict_shape(seed):
     """as_dict() has exactly the parse_wire keys, with ISO dates and plain lists."""
     data = seed.as_dict()
-    assert list(data) == ["headline", "published_at", "dateline", "sections", "tags"]
+    assert list(data) == [
+        "headline",
+        "published_at",
+        "dateline",
+        "sections",
+        "tags",
+        "kind",
+        "revision",
+        "note",
+        "embargo",
+    ]
+    assert (data["kind"], data["revision"], data["note"], data["embargo"]) == (
+        "original",
+        None,
+        None,
+        None,
+    )
     assert data["headline"] == SEED_HEADLINE
     assert data["published_at"] == "2023-09-21T09:55:00+06:00"
     assert data["dateline"] == {"place": "BAKU", "date": "2023-09-21", "credit": "BSS/AFP"}

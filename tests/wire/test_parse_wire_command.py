@@ -29,7 +29,23 @@ def test_prints_the_seed_in_the_designed_shape(capsys):
     """The JSON has exactly the design's keys and the seed's structure; no database."""
     call_command("parse_wire", SEED)
     data = json.loads(capsys.readouterr().out)
-    assert list(data) == ["headline", "published_at", "dateline", "sections", "tags"]
+    assert list(data) == [
+        "headline",
+        "published_at",
+        "dateline",
+        "sections",
+        "tags",
+        "kind",
+        "revision",
+        "note",
+        "embargo",
+    ]
+    assert (data["kind"], data["revision"], data["note"], data["embargo"]) == (
+        "original",
+        None,
+        None,
+        None,
+    )
     assert data["headline"] == "Azerbaijan claims victory after Karabakh separatists surrender"
     assert data["published_at"] == "2023-09-21T09:55:00+06:00"
     assert data["dateline"] == {"place": "BAKU", "date": "2023-09-21", "credit": "BSS/AFP"}
