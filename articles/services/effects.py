@@ -27,6 +27,7 @@ saved (:class:`SearchRefresher`), and purges what its batches touched once, at i
 
 from __future__ import annotations
 
+import logging
 import threading
 import weakref
 from collections.abc import Iterable, Iterator
@@ -34,7 +35,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from taggit.models import Tag
@@ -43,6 +44,8 @@ from articles import search
 from articles.models import Section, Story, TaggedStory
 from articles.site import caching, varnish
 from articles.site import keys as surrogate
+
+logger = logging.getLogger(__name__)
 
 REBUILD_BATCH = search.REFRESH_BATCH
 """Stories per UPDATE when every story's search fields are rebuilt."""
@@ -212,6 +215,7 @@ def keys_of(changes: Changes) -> set[str]:
     for pk, tag in changes.tagged:
         if visible(pk):
             keys |= {surrogate.story(pk), surrogate.tag_stories(tag), surrogate.SEARCH}
+            keys.add(surrogate.SITEMAP)  # a tag's first public story puts it in the sitemap
     if changes.moved:
         keys |= {surrogate.LATEST, surrogate.SEARCH, surrogate.SITEMAP}
         keys |= {surrogate.story(pk) for pk in changes.moved}
@@ -231,9 +235,23 @@ def _make_current(waiting: _Waiting) -> None:
     if getattr(_local, "waiting", None) is waiting:
         _local.waiting = None
     changes, waiting.changes = waiting.changes, Changes()
-    if changes.story_ids:
-        refresh_search(changes.story_ids)
-    purge(keys_of(changes))
+    try:
+        if changes.story_ids:
+            refresh_search(changes.story_ids)
+    finally:  # a refresh that failed must not keep the change from readers
+        purge(_keys_or_fallback(changes))
+
+
+def _keys_or_fallback(changes: Changes) -> set[str]:
+    """:func:`keys_of`; with the database away, the stories' own keys and the lists every
+    story is in (its tags' and place's pages then wait for their lifetime)."""
+    try:
+        return keys_of(changes)
+    except DatabaseError as error:
+        logger.error("Could not read what the change touched, purging the main lists: %s", error)
+        ids = changes.edited | changes.moved | {story for story, _ in changes.tagged}
+        keys = {surrogate.story(pk) for pk in ids}
+        return changes.keys | keys | {surrogate.LATEST, surrogate.SEARCH, surrogate.SITEMAP}
 
 
 @contextmanager

@@ -8,7 +8,7 @@ from pathlib import Path
 from unittest.mock import patch
 
 import pytest
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -227,3 +227,20 @@ def test_a_story_deleted_purges_its_lists_and_tags(django_capture_on_commit_call
     _, purge = after_commit(callbacks)
     expected = {f"story-{story.pk}", "latest", "place-baku", f"tag-{tag.pk}-stories"}
     assert expected <= purged_keys(purge)
+
+
+def test_with_the_database_away_after_commit_the_main_lists_are_still_purged(
+    django_capture_on_commit_callbacks, monkeypatch
+):
+    """The stories' tags and place cannot be read: their own keys and the lists every
+    story is in are purged all the same; nothing escapes to the caller."""
+    story = make_story(headline="Quiet news", status=Story.Status.DRAFT, ago=None)
+    with django_capture_on_commit_callbacks() as callbacks:
+        effects.stories_changed([story.pk])
+
+    def away(changes):
+        raise OperationalError("the database went away")
+
+    monkeypatch.setattr(effects, "keys_of", away)
+    _, purge = after_commit(callbacks)
+    assert purged_keys(purge) == {f"story-{story.pk}", "latest", "search", "sitemap"}
