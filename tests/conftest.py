@@ -49,9 +49,9 @@ def pytest_configure(config):
 def empty_cache(monkeypatch):
     """Each test starts with nothing cached: pages from one test never serve another. Nor
     does a test that made the cache fail leave the page cache resting for the next."""
-    from articles.site import caching
+    from articles.site import caching, entries
 
-    monkeypatch.setattr(caching, "_rest_until", 0.0)
+    monkeypatch.setattr(entries, "_rest_until", 0.0)
     caching.forget()
     cache.clear()
     yield

@@ -8,7 +8,7 @@ from django.test import RequestFactory
 
 from articles import services
 from articles.models import Story
-from articles.site import caching
+from articles.site import caching, entries
 from tests.factories import make_story, make_user
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +44,7 @@ def test_a_response_setting_a_cookie_is_not_kept(demo_story):
         middleware = caching.PageCacheMiddleware(caching.cached_page(view))
         assert middleware(request).status_code == 200
         key = caching._page_key(request, caching.page_query(request))
-        assert caching.recent_pages.get(key) is None and cache.get(key) is None, view
+        assert entries.recent_pages.get(key) is None and cache.get(key) is None, view
 
 
 def test_a_page_rendered_while_a_change_commits_is_not_kept(demo_story):
@@ -62,7 +62,7 @@ def test_a_page_rendered_while_a_change_commits_is_not_kept(demo_story):
     response = middleware(request)
     assert response.content == b"maybe out of date"
     key = caching._page_key(request, caching.page_query(request))
-    assert caching.recent_pages.get(key) is None and cache.get(key) is None
+    assert entries.recent_pages.get(key) is None and cache.get(key) is None
     # Nor may a shared cache keep it: Varnish was purged while it rendered.
     assert "private" in response["Cache-Control"] and "public" not in response["Cache-Control"]
 
@@ -75,20 +75,20 @@ def test_a_purge_mark_lost_mid_render_keeps_the_page_out(demo_story):
     def view(request):
         caching.shows(request, "story-1")
         caching.purge({"story-1"})
-        cache.delete(caching.PURGE_MARK)  # evicted (the file cache culls at random)
+        cache.delete(entries.PURGE_MARK)  # evicted (the file cache culls at random)
         return HttpResponse("maybe out of date")
 
     request = RequestFactory().get(url)
     caching.PageCacheMiddleware(caching.cached_page(view))(request)
     key = caching._page_key(request, caching.page_query(request))
-    assert caching.recent_pages.get(key) is None and cache.get(key) is None
+    assert entries.recent_pages.get(key) is None and cache.get(key) is None
 
 
 def test_varnish_gets_pages_checked_against_versions_read_now(
     client, demo_story, settings, monkeypatch
 ):
     """What Varnish fetches it keeps for minutes: no versions trusted from a moment ago."""
-    monkeypatch.setattr(caching, "VERSIONS_TRUSTED_SECONDS", 60)
+    monkeypatch.setattr(entries, "VERSIONS_TRUSTED_SECONDS", 60)
     settings.VARNISH_PURGE_URLS = ["http://127.0.0.1:6081/"]
     url = demo_story.get_absolute_url()
     client.get(url)  # the page and its sidebar, kept
@@ -122,12 +122,12 @@ def test_a_failing_cache_is_left_alone_for_a_few_seconds(client, demo_story, mon
         raise TimeoutError("Redis did not answer")
 
     monkeypatch.setattr(cache, "get_many", hang)
-    monkeypatch.setattr(caching, "_rest_until", 0.0)
+    monkeypatch.setattr(entries, "_rest_until", 0.0)
     for _ in range(3):
         response = client.get(demo_story.get_absolute_url())
         assert response.status_code == 200 and demo_story.headline in response.content.decode()
     assert len(calls) == 1
-    monkeypatch.setattr(caching, "_rest_until", 0.0)  # the rest is over
+    monkeypatch.setattr(entries, "_rest_until", 0.0)  # the rest is over
     client.get(demo_story.get_absolute_url())
     assert len(calls) == 2
 

@@ -7,7 +7,7 @@ render (800 to 90 requests a second) and stored a copy of the page per variant.
 import pytest
 from django.core.cache import cache
 
-from articles.site import caching
+from articles.site import entries
 from tests.factories import make_story
 
 
@@ -41,10 +41,10 @@ def test_noise_is_answered_from_the_clean_pages_entry(
 def test_noise_stores_nothing_more(client, stories):
     """A hundred tracking variants leave one entry in the cache, not a hundred."""
     client.get("/")
-    before = len(caching.recent_pages._entries)
+    before = len(entries.recent_pages._entries)
     for n in range(100):
         client.get(f"/?utm_source=s{n}&fbclid={n}")
-    assert len(caching.recent_pages._entries) == before
+    assert len(entries.recent_pages._entries) == before
 
 
 def test_parameters_a_page_reads_still_make_their_own_page(client, stories):
@@ -93,12 +93,12 @@ def test_made_up_cursors_share_one_entry(client, stories, django_assert_num_quer
     """Cursors this site did not make all get the newest page, from one cache entry."""
     first = client.get("/?before=nonsense")
     assert first.status_code == 200
-    entries = len(caching.recent_pages._entries)
+    kept = len(entries.recent_pages._entries)
     for n in range(50):
         with django_assert_num_queries(0):
             again = client.get(f"/?before=x{n}")
         assert again.content == first.content
-    assert len(caching.recent_pages._entries) == entries
+    assert len(entries.recent_pages._entries) == kept
 
 
 def test_padded_numbers_and_cursors_are_the_same_page(client, stories, django_assert_num_queries):

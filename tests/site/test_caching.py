@@ -13,7 +13,7 @@ from taggit.models import Tag
 
 from articles import services
 from articles.models import Story
-from articles.site import caching
+from articles.site import caching, entries
 from tests.factories import make_story, make_user
 
 pytestmark = pytest.mark.django_db
@@ -346,7 +346,7 @@ def test_a_hit_checks_its_page_and_its_sidebar_in_one_read(client, demo_story, m
 
     monkeypatch.setattr(cache, "get_many", counted)
     assert is_hit(client, url) and reads == []  # trusted: read a moment ago
-    monkeypatch.setattr(caching, "VERSIONS_TRUSTED_SECONDS", 0)
+    monkeypatch.setattr(entries, "VERSIONS_TRUSTED_SECONDS", 0)
     response = client.get(url)
     assert response.has_header("Age") and 'class="latest-news"' in response.content.decode()
     assert len(reads) == 1 and "key:latest" in reads[0]
@@ -357,7 +357,7 @@ def test_another_process_purge_reaches_this_one_within_the_trusted_time(
 ):
     """This process's own purges count at once; one made elsewhere (the versions changed in
     the shared cache, not here) once the versions read last are no longer trusted."""
-    monkeypatch.setattr(caching, "VERSIONS_TRUSTED_SECONDS", 0.05)
+    monkeypatch.setattr(entries, "VERSIONS_TRUSTED_SECONDS", 0.05)
     url = demo_story.get_absolute_url()
     client.get(url)
     assert is_hit(client, url)

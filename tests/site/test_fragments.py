@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from articles import services
 from articles.models import Story
-from articles.site import caching
+from articles.site import entries
 from tests.factories import make_story, make_user
 
 pytestmark = pytest.mark.django_db
@@ -107,7 +107,7 @@ def test_with_the_cache_away_the_fragment_is_rendered(client, monkeypatch):
         raise ConnectionError("Redis refused the connection")
 
     monkeypatch.setattr(cache, "get", refuse)
-    monkeypatch.setattr(caching, "_rest_until", 0.0)
+    monkeypatch.setattr(entries, "_rest_until", 0.0)
     for _ in range(3):
         assert sidebar(client) == ["News without a cache"]
     assert len(calls) == 1
