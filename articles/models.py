@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from datetime import datetime
-
 import reversion
 from django.contrib.postgres.search import SearchVectorField
-from django.db import connections, models
-from django.db.models import Q
+from django.db import models
 from django.db.models.signals import pre_save
 from django.dispatch import receiver
 from django.urls import reverse
@@ -17,6 +13,7 @@ from markupsafe import Markup, escape
 from taggit.managers import TaggableManager
 from taggit.models import Tag, TaggedItemBase
 
+from articles.queries import RELATED_WINDOW, Publication, StoryQuerySet
 from articles.slugs import heading_anchors, place_slug
 from articles.wire import Dateline
 
@@ -24,91 +21,6 @@ TAG_MAX_LENGTH = Tag._meta.get_field("name").max_length
 
 DESK_ONLY_FIELDS = ("source_text", "search_vector", "search_document")
 """Kept for the desk and for search, never shown to readers: readers' pages do not read them."""
-
-
-class Publication(models.TextChoices):
-    """Where a story stands for readers: :meth:`StoryQuerySet.published` for one story."""
-
-    DRAFT = "draft", "Draft"
-    SCHEDULED = "scheduled", "Scheduled"
-    LIVE = "live", "Live"
-
-
-RELATED_WINDOW = 200
-"""Tag rows per tag and side of a story's time that its related stories come from."""
-
-
-class StoryQuerySet(models.QuerySet):
-    def published(self, at: datetime | None = None) -> StoryQuerySet:
-        """What readers may see, the one rule for "public" that every public page, feed,
-        sitemap, search and API reads through: published, with a time that has come (a
-        future time schedules the story). ``at`` counts as now (``timezone.now()`` unless
-        given), so a query built once and run many times can take it as a parameter."""
-        return self.filter(
-            status=Story.Status.PUBLISHED, published_at__lte=timezone.now() if at is None else at
-        )
-
-    def scheduled(self, at: datetime | None = None) -> StoryQuerySet:
-        """Published stories whose time has not come yet: they appear by themselves then."""
-        return self.filter(
-            status=Story.Status.PUBLISHED, published_at__gt=timezone.now() if at is None else at
-        )
-
-    def drafts(self) -> StoryQuerySet:
-        """Neither live nor scheduled: drafts, and a published story without a time."""
-        return self.filter(~Q(status=Story.Status.PUBLISHED) | Q(published_at__isnull=True))
-
-    def for_readers(self) -> StoryQuerySet:
-        """Without the fields readers never see (:data:`DESK_ONLY_FIELDS`)."""
-        return self.defer(*DESK_ONLY_FIELDS)
-
-    def related_to(self, story: Story, *, limit: int = 4) -> StoryQuerySet:
-        """Stories sharing the most tags with ``story``, newest first among equals.
-
-        For each of the story's tags (prefetch them), only the ``RELATED_WINDOW`` tag rows
-        nearest the story's time on either side are counted: two ranges of the index
-        ``(tag, story_published_at, story)`` per tag, read in one query (SQLite, which
-        cannot combine sliced queries, reads every row of the tags instead), so the cost
-        follows neither the size of the archive nor how common a tag is (counting every row
-        of a tag on 35,000 stories took 22 ms). Then the best few are read.
-        """
-        moment = story.published_at or timezone.now()
-        rows = (
-            TaggedStory.objects.filter(story_published_at__isnull=False)
-            .exclude(content_object_id=story.pk)
-            .values_list("content_object_id", flat=True)
-        )
-        ranges = []
-        for tag in story.tags.all():
-            tagged = rows.filter(tag_id=tag.pk)
-            ranges += [
-                tagged.filter(story_published_at__lte=moment).order_by(
-                    "-story_published_at", "-content_object_id"
-                )[:RELATED_WINDOW],
-                tagged.filter(story_published_at__gt=moment).order_by(
-                    "story_published_at", "content_object_id"
-                )[:RELATED_WINDOW],
-            ]
-        if not ranges:
-            return self.none()
-        if connections[self.db].features.supports_slicing_ordering_in_compound:
-            shared = Counter(ranges[0].union(*ranges[1:], all=True))
-        else:  # SQLite cannot combine sliced queries: every row of the tags, in one query
-            shared = Counter(rows.filter(tag_id__in=[tag.pk for tag in story.tags.all()]))
-        # The rule of the stories read below (published()) may leave some out: a few more.
-        best = sorted(shared, key=lambda pk: (-shared[pk], -pk))[: limit * 10]
-        if not best:
-            return self.none()
-        return (
-            self.filter(pk__in=best)
-            .annotate(
-                shared=models.Case(
-                    *(models.When(pk=pk, then=models.Value(shared[pk])) for pk in best),
-                    output_field=models.IntegerField(),
-                )
-            )
-            .order_by("-shared", "-published_at", "-pk")[:limit]
-        )
 
 
 class StoryManager(models.Manager.from_queryset(StoryQuerySet)):
@@ -121,6 +33,7 @@ class Story(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         PUBLISHED = "published", "Published"
+        KILLED = "killed", "Killed"
 
     headline = models.CharField(max_length=300)
     slug = models.SlugField(
@@ -142,6 +55,19 @@ class Story(models.Model):
         db_index=True,
         help_text="Readers see a published story from this time on. A time in the future "
         "schedules it.",
+    )
+    embargo = models.DateTimeField(
+        "embargo",
+        null=True,
+        blank=True,
+        help_text="Not public on any page, feed or list before this time, even when published.",
+    )
+    revised_at = models.DateTimeField(
+        "updated",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When readers were last told the story changed: an update or correction.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -196,7 +122,9 @@ class Story(models.Model):
         verbose_name_plural = "stories"
         ordering = ["-published_at", "-pk"]
         get_latest_by = "published_at"
-        permissions = [("publish_story", "Can publish, schedule and unpublish stories")]
+        permissions = [
+            ("publish_story", "Can publish, schedule, unpublish, kill and reinstate stories")
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["source_checksum"],
@@ -222,27 +150,37 @@ class Story(models.Model):
         local = timezone.localtime(self.published_at)
         return reverse("articles:story", args=[local.year, local.month, local.day, self.slug])
 
-    LISTING_FIELDS = frozenset({"status", "published_at", "place_slug"})
+    LISTING_FIELDS = ("status", "published_at", "place_slug", "embargo")
 
     @classmethod
     def from_db(cls, db, field_names, values):
         story = super().from_db(db, field_names, values)
         # Per row, so cheap: a list of 50,000 stories (the sitemap) loads each one.
-        loaded = cls.LISTING_FIELDS.issubset(field_names)
-        story.stored_listing = (
-            (story.status, story.published_at, story.place_slug) if loaded else None
+        loaded = set(cls.LISTING_FIELDS).issubset(field_names)
+        story.stored_listing = story.listing() if loaded else None
+        story.stored_address = (
+            (story.slug, story.stored_listing) if loaded and "slug" in field_names else None
         )
         return story
 
+    def address(self) -> tuple[str, tuple] | None:
+        """``(slug, listing)``: what the story's address and whether readers see it there
+        depend on (None when the instance did not load them). An address that changes
+        while live answers 301 (``articles.takes.remember_old_address``)."""
+        listing = self.listing()
+        if listing is None or "slug" in self.get_deferred_fields():
+            return None
+        return (self.slug, listing)
+
     def listing(self) -> tuple | None:
-        """Where readers find the story, ``(status, published_at, place_slug)``: what the
-        lists it is in depend on (None when the instance did not load them all).
+        """Where readers find the story, ``(status, published_at, place_slug, embargo)``:
+        what the lists it is in depend on (None when the instance did not load them all).
 
         ``stored_listing`` holds it as loaded, so that a save can tell what lists it
         changed (``articles.services.effects``)."""
-        if self.LISTING_FIELDS & self.get_deferred_fields():
+        if set(self.LISTING_FIELDS) & self.get_deferred_fields():
             return None
-        return (self.status, self.published_at, self.place_slug)
+        return tuple(getattr(self, name) for name in self.LISTING_FIELDS)
 
     def natural_key(self) -> tuple[str]:
         """Stories from wire copy are known by their copy, so fixtures need no ids."""
@@ -250,13 +188,24 @@ class Story(models.Model):
 
     @property
     def publication(self) -> Publication:
-        """Draft, scheduled or live, by the rule of :meth:`StoryQuerySet.published` (a
-        published story without a time is not live: it counts as a draft)."""
+        """Draft, scheduled, embargoed, live or killed, by the rule of
+        :meth:`StoryQuerySet.published` (a published story without a time is not live: it
+        counts as a draft; one whose time has come but not its embargo is embargoed)."""
+        if self.status == self.Status.KILLED:
+            return Publication.KILLED
         if self.status != self.Status.PUBLISHED or self.published_at is None:
             return Publication.DRAFT
-        if self.published_at > timezone.now():
+        now = timezone.now()
+        if self.published_at > now:
             return Publication.SCHEDULED
+        if self.is_embargoed:
+            return Publication.EMBARGOED
         return Publication.LIVE
+
+    @property
+    def is_embargoed(self) -> bool:
+        """Whether an embargo still keeps the story from readers."""
+        return self.embargo is not None and self.embargo > timezone.now()
 
     @property
     def is_public(self) -> bool:
@@ -435,3 +384,21 @@ def text_from_paragraphs(paragraphs) -> str:
 def paragraphs_html(text: str) -> str:
     """The paragraphs of a section's text as HTML: each escaped, in its own ``<p>``."""
     return "".join(f"<p>{escape(paragraph)}</p>\n" for paragraph in paragraphs_from_text(text))
+
+
+from articles.takes import Correction, StoryAddress, Take  # noqa: E402  (they refer to Story)
+
+__all__ = [
+    "DESK_ONLY_FIELDS",
+    "RELATED_WINDOW",
+    "TAG_MAX_LENGTH",
+    "Correction",
+    "Publication",
+    "SearchWord",
+    "Section",
+    "Story",
+    "StoryAddress",
+    "StoryQuerySet",
+    "TaggedStory",
+    "Take",
+]

@@ -9,7 +9,9 @@ One module per workflow; the public names are re-exported here, so callers write
   ``revisions``: the revision of each imported story;
   ``import_session``: a run of many batches (``manage.py import_wire``);
 - ``editing``: stories created, saved, restored, recovered and deleted from the desk;
-- ``publishing``: publishing, scheduling, unpublishing; unique slugs per day;
+- ``publishing``: publishing, scheduling (at the embargo too), unpublishing; unique slugs
+  per day;
+- ``lifecycle``: kills and reinstatements; corrections and clarifications for readers;
 - ``tags``: renaming, merging and deleting tags; tags found or made by name in bulk;
 - ``permissions``: who may do what, checked before anything is written;
 - ``effects``: the one small interface to the search index and the page caches: the
@@ -37,12 +39,22 @@ from articles.services.effects import (
 from articles.services.effects import purge_on_commit as purge_pages
 from articles.services.import_session import BatchFailed, ImportSession
 from articles.services.importing import ImportResult, import_wire_batch, import_wire_copy
+from articles.services.lifecycle import (
+    kill_story,
+    mark_killed,
+    mark_reinstated,
+    prepare_correction,
+    publish_correction,
+    reinstate_story,
+)
 from articles.services.permissions import can_publish, require_publisher
 from articles.services.publishing import (
     check_schedule_time,
     mark_published,
+    mark_published_at_embargo,
     mark_scheduled,
     mark_unpublished,
+    publish_at_embargo,
     publish_story,
     schedule_story,
     unpublish_story,
@@ -73,11 +85,18 @@ __all__ = [
     "failure_reason",
     "import_wire_batch",
     "import_wire_copy",
+    "kill_story",
+    "mark_killed",
     "mark_published",
+    "mark_published_at_embargo",
+    "mark_reinstated",
     "mark_scheduled",
     "mark_unpublished",
     "merge_tags",
     "parse_copy",
+    "prepare_correction",
+    "publish_at_embargo",
+    "publish_correction",
     "publish_story",
     "purge_everything",
     "purge_pages",
@@ -85,6 +104,7 @@ __all__ = [
     "read_sidecar",
     "rebuild_search",
     "recover_story",
+    "reinstate_story",
     "require_publisher",
     "restore_version",
     "save_sections",

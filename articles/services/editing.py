@@ -50,10 +50,14 @@ def _lock_for_change(story: Story, *, user) -> None:
         .values_list("status", flat=True)
         .first()
     )
+    if stored == Story.Status.KILLED:
+        raise PermissionDenied("This story was killed; only editors can change it.")
     if stored == Story.Status.PUBLISHED:
         raise PermissionDenied("This story is published; only editors can change it.")
     if story.status == Story.Status.PUBLISHED:
         raise PermissionDenied("Only editors can publish a story.")
+    if story.status == Story.Status.KILLED:
+        raise PermissionDenied("Only editors can kill a story.")
 
 
 def create_story(*, story: Story, user, comment: str = "Created") -> Story:

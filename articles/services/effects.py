@@ -41,7 +41,7 @@ from django.dispatch import receiver
 from taggit.models import Tag
 
 from articles import search
-from articles.models import Section, Story, TaggedStory
+from articles.models import Correction, Section, Story, TaggedStory
 from articles.site import caching, varnish
 from articles.site import keys as surrogate
 
@@ -190,6 +190,16 @@ def tag_changed(sender, instance: Tag, created: bool = False, **kwargs) -> None:
     if not created:
         keys = {surrogate.tag(instance.pk), surrogate.tag_stories(instance.pk)}
         _record(Changes(keys=keys | {surrogate.SITEMAP}))
+
+
+@receiver(post_save, sender=Correction)
+@receiver(post_delete, sender=Correction)
+def correction_changed(sender, instance: Correction, raw: bool = False, **kwargs) -> None:
+    """A correction published, changed or deleted: its story's page, the corrections page
+    and feed (a prepared one is on no page yet)."""
+    if instance.published_at is not None or raw:
+        story = instance.story_id
+        _record(Changes(keys={surrogate.story(story), surrogate.CORRECTIONS}))
 
 
 def keys_of(changes: Changes) -> set[str]:

@@ -19,7 +19,13 @@ from taggit.models import Tag
 from articles import wire
 from articles.models import Story, TaggedStory
 from articles.services.publishing import give_unique_slugs
-from articles.services.wire_copy import SidecarError, build_story, read_copy, read_sidecar
+from articles.services.wire_copy import (
+    SidecarError,
+    build_story,
+    build_take,
+    read_copy,
+    read_sidecar,
+)
 from articles.slugs import first_free, tag_slug
 
 SOURCE_DIR = settings.BASE_DIR / "fixtures" / "source"
@@ -52,7 +58,8 @@ def build_demo_fixture(source_dir: Path = SOURCE_DIR) -> str:
         )
         story.created_at = story.updated_at = parsed.published_at
         stories.append(story)
-        story_objects += [story, *sections]
+        take = build_take(parsed, story=story, received_at=parsed.published_at)
+        story_objects += [story, *sections, take]
         for name in sidecar.tags if sidecar.tags is not None else parsed.tags:
             if name.lower() not in tags:
                 taken = (tag.slug for tag in tags.values())

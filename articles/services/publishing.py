@@ -25,6 +25,9 @@ from articles.services.permissions import require_publisher
 from articles.slugs import first_free
 
 SCHEDULE_IN_THE_FUTURE = "To schedule a story, give a publication time in the future."
+KILLED_NOT_PUBLISHED = (
+    "This story was killed: reinstate it to bring it back (the publish permission is needed)."
+)
 
 
 def give_unique_slugs(stories: Sequence[Story], *, in_database: bool = True) -> None:
@@ -61,9 +64,25 @@ def check_schedule_time(at: datetime | None) -> None:
         raise ValidationError(SCHEDULE_IN_THE_FUTURE, code="schedule_in_the_past")
 
 
+def check_publishable_now(story: Story, *, now: datetime) -> None:
+    """Refuse to publish now a killed story (it is reinstated instead) or one whose
+    embargo has not passed (it can be published at the embargo): ``ValidationError``."""
+    if story.status == Story.Status.KILLED:
+        raise ValidationError(KILLED_NOT_PUBLISHED, code="killed")
+    if story.embargo is not None and story.embargo > now:
+        raise ValidationError(
+            f"Embargoed until {timezone.localtime(story.embargo):%d %B %Y %H:%M %Z}: it cannot "
+            "be published before then. Publish it at the embargo instead, and it comes out "
+            "by itself.",
+            code="embargoed",
+        )
+
+
 def mark_published(story: Story, *, now: datetime | None = None) -> str:
-    """Make the story public now (a story already public keeps its time and address)."""
+    """Make the story public now (a story already public keeps its time and address).
+    Refused for a killed story and before the story's embargo (:func:`check_publishable_now`)."""
     now = now or timezone.now()
+    check_publishable_now(story, now=now)
     if story.published_at is None or story.published_at > now:
         story.published_at = now
     story.status = Story.Status.PUBLISHED
@@ -75,12 +94,29 @@ def mark_scheduled(story: Story, *, at: datetime | None) -> str:
     """Publish the story by itself at ``at``, which must be in the future."""
     try:
         check_schedule_time(at)
+        if story.status == Story.Status.KILLED:
+            raise ValidationError(KILLED_NOT_PUBLISHED, code="killed")
+        if story.embargo is not None and at < story.embargo:
+            raise ValidationError(
+                "That is before the story's embargo "
+                f"({timezone.localtime(story.embargo):%d %B %Y %H:%M %Z}): schedule it for "
+                "the embargo or later.",
+                code="before_embargo",
+            )
     except ValidationError as error:
         raise ValidationError({"published_at": error.messages}) from None
     story.status = Story.Status.PUBLISHED
     story.published_at = at
     give_unique_slugs([story])
     return f"Scheduled for {timezone.localtime(at):%Y-%m-%d %H:%M %Z}"
+
+
+def mark_published_at_embargo(story: Story) -> str:
+    """Hold the story until its embargo and publish it then, by itself (a scheduled story
+    whose time is the embargo); an embargo already passed publishes it now."""
+    if story.embargo is None or story.embargo <= timezone.now():
+        return mark_published(story)
+    return mark_scheduled(story, at=story.embargo)
 
 
 def mark_unpublished(story: Story) -> str:
@@ -105,6 +141,13 @@ def schedule_story(
         user=user,
         expected_version=expected_version,
         mark=lambda s: mark_scheduled(s, at=at),
+    )
+
+
+def publish_at_embargo(*, story: Story, user, expected_version: int | None = None) -> Story:
+    """Publish when the embargo passes (now, if it has)."""
+    return _change_publication(
+        story, user=user, expected_version=expected_version, mark=mark_published_at_embargo
     )
 
 

@@ -18,7 +18,7 @@ from django.db import DatabaseError
 from django.utils import timezone
 
 from articles import wire
-from articles.models import TAG_MAX_LENGTH, Section, Story
+from articles.models import TAG_MAX_LENGTH, Section, Story, Take
 from articles.search import first_line
 from articles.slugs import ascii_slug, place_slug
 
@@ -201,3 +201,19 @@ def build_story(
         for position, section in enumerate(parsed.sections)
     ]
     return story, sections
+
+
+def build_take(parsed: wire.WireStory, *, story: Story, received_at: datetime) -> Take:
+    """The unsaved take of ``story`` that ``parsed`` is: its copy verbatim, its kind, the
+    agency's update number, note and embargo (every take is kept, the first one too)."""
+    return Take(
+        story=story,
+        kind=parsed.kind,
+        revision=parsed.revision,
+        headline=parsed.headline[: Take._meta.get_field("headline").max_length],
+        note=parsed.note or "",
+        embargo=parsed.embargo,
+        source_text=parsed.source_text,
+        checksum=parsed.checksum,
+        received_at=received_at,
+    )

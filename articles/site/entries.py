@@ -276,9 +276,9 @@ def _store(key: str, entry: Entry, mark: str | None, seconds: int) -> bool:
 
 def cache_seconds(seconds: int | None = None, *, since=None) -> int:
     """How long a response rendered since ``since`` (now, unless told) may be kept:
-    ``seconds`` (``PAGE_CACHE_SECONDS`` unless told), and no later than the time of the
-    first story scheduled after ``since``: one that came out while the page rendered
-    leaves it a second to live."""
+    ``seconds`` (``PAGE_CACHE_SECONDS`` unless told), and no later than the time the first
+    story scheduled or embargoed after ``since`` comes out: one that came out while the
+    page rendered leaves it a second to live."""
     seconds = settings.PAGE_CACHE_SECONDS if seconds is None else seconds
     if not seconds:
         return 0
@@ -296,12 +296,7 @@ def cache_seconds(seconds: int | None = None, *, since=None) -> int:
             mark = cache.get(PURGE_MARK)
         except cache_errors():
             mark = None
-        upcoming = (
-            Story.objects.scheduled(at=since)
-            .order_by("published_at")
-            .values_list("published_at", flat=True)
-            .first()
-        )
+        upcoming = Story.objects.next_public_time(since)
         try:  # unless a purge (a story scheduled, say) came while it was read
             if mark is not None and cache.get(PURGE_MARK) == mark:
                 cache.set(NEXT_SCHEDULED, (since, upcoming), seconds)

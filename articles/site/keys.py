@@ -12,6 +12,7 @@ pages showing what changed are made again:
 - ``latest``: which stories are newest (home, the site's feeds, the API list, the sidebar);
 - ``search``: search results (any change to a public story's words may change them);
 - ``sitemap``: the sitemaps (every public story's address and time of change);
+- ``corrections``: which corrections readers are told of (``/corrections/`` and its feed);
 - ``all``: every cached response, for a purge of everything (``manage.py purge_pages``).
 """
 
@@ -23,6 +24,7 @@ ALL = "all"
 LATEST = "latest"
 SEARCH = "search"
 SITEMAP = "sitemap"
+CORRECTIONS = "corrections"
 
 
 def story(pk: int) -> str:

@@ -43,6 +43,7 @@ def test_fixture_carries_no_database_ids():
         "articles.story",
         "articles.section",
         "articles.taggedstory",
+        "articles.take",
     }
 
 
