@@ -96,12 +96,12 @@ def test_related_stories_come_from_the_tag_rows_nearest_in_time(monkeypatch):
     on a million stories costs what a tag on a few does."""
     from django.db import connection
 
-    from articles import models
+    from articles import queries
     from articles.models import Story
 
     if not connection.features.supports_slicing_ordering_in_compound:
         pytest.skip("SQLite reads every row of the tags")
-    monkeypatch.setattr(models, "RELATED_WINDOW", 1)
+    monkeypatch.setattr(queries, "RELATED_WINDOW", 1)
     story = make_story(tags=["Truce"], ago=timedelta(hours=2))
     make_story(headline="Just before", tags=["Truce"], ago=timedelta(hours=3))
     make_story(headline="Long before", tags=["Truce"], ago=timedelta(hours=30))

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
@@ -33,11 +34,20 @@ actions = st.lists(
         st.tuples(st.just("schedule"), st.integers(0, 2), st.integers(1, 600)),
         st.tuples(st.just("edit"), st.integers(0, 2)),
         st.tuples(st.just("backdate"), st.integers(0, 2), minutes),
+        st.tuples(st.just("embargo"), st.integers(0, 2), minutes),
+        st.tuples(st.just("lift embargo"), st.integers(0, 2)),
+        st.tuples(st.just("publish at embargo"), st.integers(0, 2)),
+        st.tuples(st.just("kill"), st.integers(0, 2)),
+        st.tuples(st.just("reinstate"), st.integers(0, 2)),
     ),
-    max_size=8,
+    max_size=10,
 )
 starts = st.lists(
-    st.tuples(st.sampled_from(["draft", "published"]), st.one_of(st.none(), minutes)),
+    st.tuples(
+        st.sampled_from(["draft", "published", "killed"]),
+        st.one_of(st.none(), minutes),
+        st.one_of(st.none(), minutes),  # an embargo
+    ),
     min_size=3,
     max_size=3,
 )
@@ -61,8 +71,11 @@ class PublicationProperties(TestCase):
     )
     @given(starts=starts, actions=actions)
     def test_only_public_stories_reach_public_paths(self, starts, actions):
-        """Whatever the statuses, times and actions, a story is on a public path exactly
-        when it is published and its time has come; cached pages never lag behind."""
+        """Whatever the statuses, times, embargoes and actions (publish, schedule, embargo,
+        kill, reinstate, edit…), a story is on a public path exactly when it is published,
+        its time has come and no embargo holds it; an embargoed or killed story reaches
+        none, and cached pages never lag behind. An action the services refuse (publishing
+        before the embargo, say) changes nothing."""
         editor = make_user(f"editor-{Story.objects.count()}", "Editor")
         now = timezone.now()
         stories = []
@@ -70,13 +83,14 @@ class PublicationProperties(TestCase):
         cache.clear()
         caching.forget()
         with self.captureOnCommitCallbacks(execute=True):  # made, and committed
-            for n, (status, offset) in enumerate(starts):
+            for n, (status, offset, embargo) in enumerate(starts):
                 with_time = None if offset is None else now + timedelta(minutes=offset)
                 story = Story.objects.create(
                     headline=f"Property story {n} marker{n}x",
                     slug=f"property-story-{n}",
                     status=status,
                     published_at=with_time,
+                    embargo=None if embargo is None else now + timedelta(minutes=embargo),
                     dateline_place="BAKU",
                 )
                 story.tags.set(["Property"])
@@ -86,29 +100,51 @@ class PublicationProperties(TestCase):
             client.get(path)
         for action, index, *args in actions:
             # Each action commits, as in the desk: what it sets off runs after it.
-            with self.captureOnCommitCallbacks(execute=True):
-                story = Story.objects.get(pk=stories[index].pk)
-                if action == "publish":
-                    services.publish_story(story=story, user=editor)
-                elif action == "unpublish":
-                    services.unpublish_story(story=story, user=editor)
-                elif action == "schedule":
-                    at = timezone.now() + timedelta(minutes=args[0])
-                    services.schedule_story(story=story, user=editor, at=at)
-                elif action == "edit":
-                    story.standfirst = "edited"
-                    services.save_story(story=story, expected_version=story.version, user=editor)
-                elif action == "backdate" and story.published_at:
-                    story.published_at = timezone.now() + timedelta(minutes=args[0])
-                    services.save_story(story=story, expected_version=story.version, user=editor)
+            story = Story.objects.get(pk=stories[index].pk)
+            before = Story.objects.filter(pk=story.pk).values().get()
+            try:
+                with self.captureOnCommitCallbacks(execute=True):
+                    act(story, action, args, editor)
+            except ValidationError:  # refused: nothing of it was written
+                assert Story.objects.filter(pk=story.pk).values().get() == before
         pages = {path: client.get(path).content.decode() for path in PUBLIC_PATHS}
         for story in Story.objects.filter(pk__in=[s.pk for s in stories]):
+            if story.published_at is not None:  # its own address: 200 only when public
+                status = client.get(story.get_absolute_url()).status_code
+                assert (status == 200) == story.is_public, (story.publication, status)
             marker = story.headline.split()[-1]
             for path, body in pages.items():
                 shown = marker in body or f"/{story.slug}/" in body
                 if path == "/sitemap.xml":
                     shown = f"/{story.slug}/" in body
                 assert shown == story.is_public, (path, story.status, story.published_at)
+
+
+def act(story: Story, action: str, args: list, editor) -> None:
+    """One editorial action on ``story``, through the services as the desk takes it."""
+    if action == "publish":
+        services.publish_story(story=story, user=editor)
+    elif action == "unpublish":
+        services.unpublish_story(story=story, user=editor)
+    elif action == "schedule":
+        at = timezone.now() + timedelta(minutes=args[0])
+        services.schedule_story(story=story, user=editor, at=at)
+    elif action == "publish at embargo":
+        services.publish_at_embargo(story=story, user=editor)
+    elif action == "kill":
+        services.kill_story(story=story, user=editor)
+    elif action == "reinstate":
+        services.reinstate_story(story=story, user=editor)
+    elif action in ("edit", "backdate", "embargo", "lift embargo"):
+        if action == "edit":
+            story.standfirst = "edited"
+        elif action == "backdate" and story.published_at:
+            story.published_at = timezone.now() + timedelta(minutes=args[0])
+        elif action == "embargo":
+            story.embargo = timezone.now() + timedelta(minutes=args[0])
+        elif action == "lift embargo":
+            story.embargo = None
+        services.save_story(story=story, expected_version=story.version, user=editor)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -87,3 +87,49 @@ def test_published_and_scheduled_split_at_the_moment_given():
     assert list(Story.objects.published(at=later)) == [story]
     assert not Story.objects.scheduled(at=later).exists()
     assert list(Story.objects.scheduled()) == [story]
+
+
+def test_an_embargo_to_come_keeps_a_published_story_out_until_it_passes():
+    """Published, its time come, but embargoed: not public, held like a scheduled story,
+    and public by itself once the embargo passes."""
+    now = timezone.now()
+    story = make_story(ago=timedelta(hours=1), embargo=now + timedelta(hours=2))
+    assert not Story.objects.published(at=now).exists()
+    assert list(Story.objects.scheduled(at=now)) == [story]
+    assert list(Story.objects.embargoed(at=now)) == [story]
+    assert story.publication == Publication.EMBARGOED and not story.is_public
+    later = now + timedelta(hours=3)
+    assert list(Story.objects.published(at=later)) == [story]
+    assert not Story.objects.scheduled(at=later).exists()
+
+
+def test_a_passed_embargo_changes_nothing():
+    story = make_story(embargo=timezone.now() - timedelta(minutes=1))
+    assert list(Story.objects.published()) == [story]
+    assert story.publication == Publication.LIVE
+
+
+def test_a_killed_story_is_in_no_readers_queryset():
+    """Killed: neither public, scheduled nor a draft, whatever its time; kept, not deleted."""
+    story = make_story(status=Story.Status.KILLED, ago=timedelta(days=1))
+    assert not Story.objects.published().exists()
+    assert not Story.objects.scheduled().exists()
+    assert not Story.objects.drafts().exists()
+    assert list(Story.objects.killed()) == [story]
+    assert story.publication == Publication.KILLED and not story.is_public
+
+
+@pytest.mark.parametrize(
+    ("time", "embargo", "expected"),
+    [
+        (timedelta(minutes=10), None, timedelta(minutes=10)),  # scheduled
+        (-timedelta(minutes=10), timedelta(minutes=20), timedelta(minutes=20)),  # embargoed
+        (timedelta(minutes=30), timedelta(minutes=20), timedelta(minutes=30)),  # both
+    ],
+)
+def test_the_next_public_time_is_the_later_of_time_and_embargo(time, embargo, expected):
+    """What page lifetimes end at: when the first story held back comes out by itself."""
+    now = timezone.now()
+    make_story(published_at=now + time, embargo=now + embargo if embargo else None)
+    make_story(ago=-timedelta(hours=5), status=Story.Status.DRAFT)
+    assert Story.objects.next_public_time(now) == now + expected
