@@ -8,6 +8,8 @@ One module per workflow; the public names are re-exported here, so callers write
 - ``importing``: parsed copy saved as stories, idempotently, in batches;
   ``revisions``: the revision of each imported story;
   ``import_session``: a run of many batches (``manage.py import_wire``);
+  ``takes``: later takes (updates, corrections, refiles, kills) finding and joining the
+  story they belong to;
 - ``editing``: stories created, saved, restored, recovered and deleted from the desk;
 - ``publishing``: publishing, scheduling (at the embargo too), unpublishing; unique slugs
   per day;
@@ -60,6 +62,14 @@ from articles.services.publishing import (
     unpublish_story,
 )
 from articles.services.tags import delete_tags, merge_tags, save_tag
+from articles.services.takes import (
+    Match,
+    TakeRefused,
+    find_story,
+    nearby_stories,
+    take_label,
+    take_time,
+)
 from articles.services.wire_copy import (
     SidecarError,
     WireCopy,
@@ -74,8 +84,10 @@ __all__ = [
     "BatchFailed",
     "ImportResult",
     "ImportSession",
+    "Match",
     "SidecarError",
     "StaleEdit",
+    "TakeRefused",
     "WireCopy",
     "can_publish",
     "check_schedule_time",
@@ -83,6 +95,7 @@ __all__ = [
     "delete_stories",
     "delete_tags",
     "failure_reason",
+    "find_story",
     "import_wire_batch",
     "import_wire_copy",
     "kill_story",
@@ -93,6 +106,7 @@ __all__ = [
     "mark_scheduled",
     "mark_unpublished",
     "merge_tags",
+    "nearby_stories",
     "parse_copy",
     "prepare_correction",
     "publish_at_embargo",
@@ -112,5 +126,7 @@ __all__ = [
     "save_tag",
     "schedule_story",
     "search_is_stored",
+    "take_label",
+    "take_time",
     "unpublish_story",
 ]

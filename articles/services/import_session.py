@@ -23,6 +23,7 @@ from django.db import DatabaseError, connection, transaction
 from articles import wire
 from articles.services import effects
 from articles.services.importing import ImportResult, import_wire_batch
+from articles.services.takes import TakeRefused
 from articles.services.wire_copy import SidecarError, WireCopy, read_wire_file
 
 
@@ -34,7 +35,15 @@ class BatchFailed:
     error: DatabaseError
 
 
-Outcome = ImportResult | DatabaseError | wire.WireError | SidecarError | OSError | BatchFailed
+Outcome = (
+    ImportResult
+    | DatabaseError
+    | TakeRefused
+    | wire.WireError
+    | SidecarError
+    | OSError
+    | BatchFailed
+)
 
 
 class ImportSession:
@@ -66,9 +75,10 @@ class ImportSession:
         self, paths: Sequence[Path], *, publish: bool = False
     ) -> list[tuple[Path, Outcome]]:
         """Read and parse each file, then save the good ones in one transaction; the
-        outcome of each path, in order: an :class:`ImportResult`, the exception that made
-        the file fail, or :class:`BatchFailed` for every file of a batch the database
-        failed as a whole."""
+        outcome of each path, in order: an :class:`ImportResult` (a story made, a take
+        joined to its story, or kept as a draft and why), the exception that made the file
+        fail (a take refused among them), or :class:`BatchFailed` for every file of a
+        batch the database failed as a whole."""
         outcomes: list = [None] * len(paths)
         to_save: list[tuple[int, WireCopy]] = []
         for i, path in enumerate(paths):
@@ -86,7 +96,9 @@ class ImportSession:
                 outcomes[i] = result
         return list(zip(paths, outcomes, strict=True))
 
-    def import_batch(self, copies: Sequence[WireCopy]) -> list[ImportResult | DatabaseError]:
+    def import_batch(
+        self, copies: Sequence[WireCopy]
+    ) -> list[ImportResult | DatabaseError | TakeRefused]:
         """:func:`import_wire_batch`, its search refreshed beside the next batch."""
         try:
             with effects.gathered() as changes:

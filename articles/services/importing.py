@@ -11,9 +11,10 @@ import logging
 import random
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, date
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
 
+from django.core.exceptions import ValidationError
 from django.db import (
     DatabaseError,
     DataError,
@@ -25,9 +26,9 @@ from django.db import (
 from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
 
-from articles.models import DESK_ONLY_FIELDS, Section, Story, TaggedStory
+from articles.models import DESK_ONLY_FIELDS, Section, Story, TaggedStory, Take
 from articles.search import first_line
-from articles.services import effects
+from articles.services import effects, takes
 from articles.services.permissions import require, require_publisher
 from articles.services.publishing import give_unique_slugs
 from articles.services.revisions import record_revisions
@@ -35,7 +36,7 @@ from articles.services.tags import tags_named
 from articles.services.wire_copy import (
     WireCopy,
     build_story,
-    check_importable,
+    build_take,
     check_searchable,
     parse_copy,
 )
@@ -59,10 +60,42 @@ INSERT_BATCH = 1000
 
 @dataclass(frozen=True)
 class ImportResult:
+    """What importing one take did: made a story (``created``), joined an earlier one
+    (``joined``), kept a later take as a draft of its own (``created`` with a
+    ``draft_reason``), or nothing, the take being known already (neither)."""
+
     story: Story
     created: bool
     search_missing: bool = False
     """Imported before, but its search fields were never filled (see import_wire_batch)."""
+    joined: bool = False
+    kind: str = "original"
+    revision: int | None = None
+    draft_reason: str = ""
+    """Why a later take became a draft of its own: no earlier story, or several."""
+
+    @property
+    def outcome(self) -> str:
+        """``created``, ``joined``, ``draft`` (a later take kept apart) or ``unchanged``."""
+        if self.joined:
+            return "joined"
+        if not self.created:
+            return "unchanged"
+        return "draft" if self.draft_reason else "created"
+
+    def describe(self) -> str:
+        """One line for the operator: ``joined "Headline" (story 12) as update 2``."""
+        story = self.story
+        if self.outcome == "joined":
+            return (
+                f'joined "{story.headline}" (story {story.pk}) as '
+                f"{takes.take_label(self.kind, self.revision)}"
+            )
+        if self.outcome == "unchanged":
+            return f"already imported as story {story.pk}"
+        if self.outcome == "draft":
+            return f"{self.draft_reason}: saved as a draft (story {story.pk})"
+        return f"imported as story {story.pk} ({story.status}): {story.headline}"
 
 
 def import_wire_copy(
@@ -72,18 +105,24 @@ def import_wire_copy(
     tags: tuple[str, ...] | None = None,
     today: date | None = None,
     user=None,
+    story: int | None = None,
+    as_new: bool = False,
 ) -> ImportResult:
-    """Save wire copy as a story; the same copy imported again changes nothing.
+    """Save wire copy as a story, or add it to the story it is a later take of; the same
+    copy imported again changes nothing.
 
     Raises :class:`wire.WireError` for copy that cannot be parsed (or indexed for search,
-    :func:`check_searchable`), before anything is written. ``tags`` (from a sidecar or an
-    editor) replace the parser's suggestions. A published story takes the copy's timestamp,
-    or now when the copy has none.
+    :func:`check_searchable`), before anything is written, and
+    :class:`~articles.services.takes.TakeRefused` or ``PermissionDenied`` for a take that
+    cannot be applied (nothing written). ``tags`` (from a sidecar or an editor) replace the
+    parser's suggestions of a new story. A published story takes the copy's timestamp, or
+    now when the copy has none. ``story`` (an id) names the story a later take joins;
+    ``as_new`` keeps it a draft of its own instead (the wire desk's choices).
     """
     parsed = parse_copy(data, today=today)
     check_searchable(parsed)
-    check_importable(parsed)
-    (result,) = import_wire_batch([WireCopy(parsed, publish=publish, tags=tags)], user=user)
+    copy = WireCopy(parsed, publish=publish, tags=tags, story=story, as_new=as_new)
+    (result,) = import_wire_batch([copy], user=user)
     if isinstance(result, Exception):
         raise result
     return result
@@ -99,16 +138,24 @@ def is_retryable(exc: BaseException) -> bool:
 
 def import_wire_batch(
     copies: Sequence[WireCopy], *, user=None
-) -> list[ImportResult | DatabaseError]:
+) -> list[ImportResult | DatabaseError | takes.TakeRefused]:
     """Save many pieces of parsed copy as stories in one transaction; one result each, in order.
 
     The same thing as :func:`import_wire_copy` for each, with a few queries for the whole
-    batch instead of dozens per story: copy already imported (or twice in the batch) gives
-    the existing story; the stories, their sections, tags and story tags are inserted in
-    bulk, each story gets its own revision, and the search fields and cached pages are made
-    current after commit (:func:`effects.stories_changed`; the pages only if a story
-    published). Stories are inserted in the order of their copy's checksum; their ids
-    follow it.
+    batch of first takes instead of dozens per story: copy already imported (a story's own,
+    or a take of one, or twice in the batch) gives the existing story; the stories, their
+    sections, tags, story tags and takes are inserted in bulk, each story gets its own
+    revision, and the search fields and cached pages are made current after commit
+    (:func:`effects.stories_changed`; the pages only if a story published). Stories are
+    inserted in the order of their copy's checksum; their ids follow it, and each keeps
+    its copy as its original take.
+
+    Later takes (updates, corrections, refiles, kills, and copy whose sidecar names its
+    story) come after the first takes, one at a time, each in a savepoint
+    (:mod:`articles.services.takes`): joined to the story they belong to, which may be one
+    this batch made, or kept as a draft of their own with the reason. One that cannot be
+    applied (:class:`~articles.services.takes.TakeRefused`) is that copy's result and writes
+    nothing; ``PermissionDenied`` for a desk user rolls back the batch and is raised.
 
     On PostgreSQL the transaction first takes an advisory lock (:data:`IMPORT_LOCK_KEY`) and
     only then looks for copy already imported: batches of imports running at once are saved
@@ -152,10 +199,13 @@ def import_wire_batch(
     return _import_wire_batch(copies, user=user)
 
 
-def _import_wire_batch(copies: Sequence[WireCopy], *, user) -> list[ImportResult | DatabaseError]:
-    results: list[ImportResult | DatabaseError | None] = [None] * len(copies)
+def _import_wire_batch(
+    copies: Sequence[WireCopy], *, user
+) -> list[ImportResult | DatabaseError | takes.TakeRefused]:
+    results: list[ImportResult | DatabaseError | takes.TakeRefused | None] = [None] * len(copies)
     checksums = [copy.parsed.checksum for copy in copies]
     postgresql = connection.vendor == "postgresql"
+    now = timezone.now()
     with transaction.atomic():
         if postgresql:
             with connection.cursor() as cursor:
@@ -172,8 +222,10 @@ def _import_wire_batch(copies: Sequence[WireCopy], *, user) -> list[ImportResult
                 )
             )
         existing = {story.source_checksum: story for story in stories}
+        existing |= _stories_of_takes(set(checksums) - set(existing))
         first_of: dict[str, int] = {}
         new: list[int] = []
+        later: list[int] = []
         repaired: list[Story] = []
         for i, checksum in enumerate(checksums):
             if checksum in existing:
@@ -184,20 +236,24 @@ def _import_wire_batch(copies: Sequence[WireCopy], *, user) -> list[ImportResult
                     repaired.append(story)
             elif checksum not in first_of:
                 first_of[checksum] = i
-                new.append(i)
+                (new if _is_first_take(copies[i]) else later).append(i)
 
         if new:
             try:
                 with transaction.atomic():
-                    saved = _save_new_stories([copies[i] for i in new], user=user)
+                    saved = _save_new_stories([copies[i] for i in new], user=user, now=now)
                 for i, story in zip(new, saved, strict=True):
-                    results[i] = ImportResult(story=story, created=True)
+                    results[i] = _created(copies[i], story)
             except (IntegrityError, DataError):
                 # Which one? Each on its own, so only the refused ones are left out; in
                 # checksum order, the order the batch insert takes its locks in.
                 for i in sorted(new, key=lambda i: checksums[i]):
-                    results[i] = _save_one(copies[i], user=user)
-        created = [r.story for i in new if isinstance(r := results[i], ImportResult) and r.created]
+                    results[i] = _save_one(copies[i], user=user, now=now)
+        # After the first takes, one at a time, in order: an update may join a story
+        # that this very batch made.
+        for i in later:
+            results[i] = _import_take(copies[i], user=user, now=now)
+        created = [r.story for r in results if isinstance(r, ImportResult) and r.created]
         if changed := [*created, *repaired]:
             effects.stories_changed(
                 [story.pk for story in changed],
@@ -214,10 +270,62 @@ def _import_wire_batch(copies: Sequence[WireCopy], *, user) -> list[ImportResult
     return results
 
 
-def _save_one(copy: WireCopy, *, user) -> ImportResult | DatabaseError:
+def _is_first_take(copy: WireCopy) -> bool:
+    """Whether ``copy`` makes a story of its own in the batch's bulk insert: a first take
+    with no story named, or a later one the desk chose to keep apart."""
+    named = copy.story is not None or copy.slug is not None
+    return copy.as_new or (copy.parsed.kind == "original" and not named)
+
+
+def _stories_of_takes(checksums: set[str]) -> dict[str, Story]:
+    """The stories that already hold a take of these checksums (a later take imported
+    before joined its story: it is not a story's own copy)."""
+    if not checksums:
+        return {}
+    found = (
+        Take.objects.filter(checksum__in=checksums)
+        .select_related("story")
+        .only("checksum", "story")
+        .defer(*(f"story__{name}" for name in DESK_ONLY_FIELDS))
+    )
+    return {take.checksum: take.story for take in found}
+
+
+def _import_take(
+    copy: WireCopy, *, user, now: datetime
+) -> ImportResult | DatabaseError | takes.TakeRefused:
+    """A later take, in a savepoint: joined to its story, or kept as a draft of its own
+    when there is none or several (never guessed); refused takes write nothing."""
+    parsed = copy.parsed
+    details = {"kind": parsed.kind, "revision": parsed.revision}
     try:
         with transaction.atomic():
-            (story,) = _save_new_stories([copy], user=user)
+            if parsed.kind == "original":
+                raise takes.TakeRefused(
+                    "a first take makes a story of its own: the story named in its sidecar "
+                    "is for updates, corrections, refiles and kills"
+                )
+            match = takes.find_story(parsed, now=now, story=copy.story, slug=copy.slug, lock=True)
+            if match.story is None:
+                draft = replace(copy, publish=False)
+                (story,) = _save_new_stories([draft], user=user, now=now)
+                return ImportResult(
+                    story=story, created=True, draft_reason=match.reason, **details
+                )
+            takes.apply_take(parsed, story=match.story, user=user, now=now)
+            return ImportResult(story=match.story, created=False, joined=True, **details)
+    except takes.TakeRefused as exc:
+        return exc
+    except ValidationError as exc:  # a service's refusal (a correction's text, say)
+        return takes.TakeRefused(" ".join(exc.messages))
+    except (IntegrityError, DataError) as exc:
+        return exc
+
+
+def _save_one(copy: WireCopy, *, user, now: datetime) -> ImportResult | DatabaseError:
+    try:
+        with transaction.atomic():
+            (story,) = _save_new_stories([copy], user=user, now=now)
     except IntegrityError as exc:
         # Not copy imported meanwhile (the advisory lock rules that out on PostgreSQL), but
         # to be sure: the story already there is the result.
@@ -227,22 +335,35 @@ def _save_one(copy: WireCopy, *, user) -> ImportResult | DatabaseError:
         return ImportResult(story=existing, created=False)
     except DataError as exc:
         return exc
-    return ImportResult(story=story, created=True)
+    return _created(copy, story)
 
 
-def _save_new_stories(copies: Sequence[WireCopy], *, user) -> list[Story]:
-    """Insert stories for ``copies`` with their sections, tags and revisions; in order."""
-    now = timezone.now()
+def _created(copy: WireCopy, story: Story) -> ImportResult:
+    parsed = copy.parsed
+    return ImportResult(story=story, created=True, kind=parsed.kind, revision=parsed.revision)
+
+
+def _save_new_stories(copies: Sequence[WireCopy], *, user, now: datetime) -> list[Story]:
+    """Insert stories for ``copies`` with their sections, tags, takes and revisions; in
+    order.
+
+    Embargoed copy keeps its embargo; published, it takes the later of its time and the
+    embargo, so that it comes out by itself then and is on no public path before.
+    """
     stories, sections = [], []
     for copy in copies:
         # In UTC, as the story reads back from the database: its revision (serialised from
         # this instance) then says "...Z" as the desk's do, not the wire's offset.
-        published_at = (copy.parsed.published_at or now).astimezone(UTC) if copy.publish else None
+        published_at = takes.take_time(copy.parsed, now=now) if copy.publish else None
+        embargo = copy.parsed.embargo
+        if published_at is not None and embargo is not None:
+            published_at = max(published_at, embargo.astimezone(UTC))
         story, story_sections = build_story(
             copy.parsed,
             status=Story.Status.PUBLISHED if copy.publish else Story.Status.DRAFT,
             published_at=published_at,
         )
+        story.embargo = embargo
         stories.append(story)
         sections.append(story_sections)
     give_unique_slugs(stories)
@@ -260,5 +381,12 @@ def _save_new_stories(copies: Sequence[WireCopy], *, user) -> list[Story]:
         story_tags = {tag_for[name].pk: tag_for[name] for name in story_names}.values()
         tagged += [TaggedStory(content_object=story, tag=tag) for tag in story_tags]
     TaggedStory.objects.bulk_create(tagged, batch_size=INSERT_BATCH)
+    Take.objects.bulk_create(
+        [
+            build_take(copy.parsed, story=story, received_at=takes.take_time(copy.parsed, now=now))
+            for copy, story in zip(copies, stories, strict=True)
+        ],
+        batch_size=INSERT_BATCH,
+    )
     record_revisions(stories, user=user, comment=IMPORT_COMMENT, date_created=now)
     return stories

@@ -39,11 +39,15 @@ class SidecarError(ValueError):
 class Sidecar:
     """Editorial decisions kept next to a piece of wire copy (``<copy>.toml``).
 
-    ``tags`` replace the parser's suggestions; ``status`` is ``draft`` or ``published``.
+    ``tags`` replace the parser's suggestions; ``status`` is ``draft`` or ``published``;
+    ``story`` (an id) or ``slug`` names the story an update, correction, refile or kill
+    belongs to, when the editor knows better than the match on headline and dateline.
     """
 
     tags: tuple[str, ...] | None = None
     status: str | None = None
+    story: int | None = None
+    slug: str | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,12 @@ class WireCopy:
     parsed: wire.WireStory
     publish: bool = False
     tags: tuple[str, ...] | None = None
+    story: int | None = None
+    """The story this take belongs to, by id (a sidecar's or the desk's choice)."""
+    slug: str | None = None
+    """The story this take belongs to, by slug (a sidecar's choice)."""
+    as_new: bool = False
+    """A later take kept as a story of its own, never joined (the desk's choice)."""
 
 
 def sidecar_path(source: Path) -> Path:
@@ -68,7 +78,7 @@ def read_sidecar(source: Path) -> Sidecar:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SidecarError(f"{path.name}: not valid TOML ({exc})") from None
-    unknown = set(data) - {"tags", "status"}
+    unknown = set(data) - {"tags", "status", "story", "slug"}
     if unknown:
         raise SidecarError(f"{path.name}: unknown keys {', '.join(sorted(unknown))}")
     tags = data.get("tags")
@@ -84,9 +94,22 @@ def read_sidecar(source: Path) -> Sidecar:
                 f"{path.name}: tag {tag.strip()[:40]!r} has {wire.describe_character(found[1])}"
             )
     status = data.get("status")
-    if status is not None and status not in Story.Status.values:
-        raise SidecarError(f"{path.name}: status must be one of {', '.join(Story.Status)}")
-    return Sidecar(tags=tuple(t.strip() for t in tags) if tags else None, status=status)
+    statuses = (Story.Status.DRAFT, Story.Status.PUBLISHED)  # a kill comes as a kill notice
+    if status is not None and status not in statuses:
+        raise SidecarError(f"{path.name}: status must be one of {', '.join(statuses)}")
+    story, slug = data.get("story"), data.get("slug")
+    if story is not None and (isinstance(story, bool) or not isinstance(story, int) or story < 1):
+        raise SidecarError(f"{path.name}: story must be a story's id, a whole number")
+    if slug is not None and not (isinstance(slug, str) and slug.strip()):
+        raise SidecarError(f"{path.name}: slug must be a story's slug, in quotes")
+    if story is not None and slug is not None:
+        raise SidecarError(f"{path.name}: give the story or its slug, not both")
+    return Sidecar(
+        tags=tuple(t.strip() for t in tags) if tags else None,
+        status=status,
+        story=story,
+        slug=slug.strip() if slug is not None else None,
+    )
 
 
 def failure_reason(exc: Exception) -> str:
@@ -123,33 +146,13 @@ def read_wire_file(path: Path, *, publish: bool = False) -> WireCopy:
     sidecar = read_sidecar(path)
     parsed = parse_copy(read_copy(path))
     check_searchable(parsed)
-    check_importable(parsed)
     return WireCopy(
         parsed,
         publish=publish or sidecar.status == Story.Status.PUBLISHED,
         tags=sidecar.tags,
+        story=sidecar.story,
+        slug=sidecar.slug,
     )
-
-
-def check_importable(parsed: wire.WireStory) -> None:
-    """Refuse the takes the site cannot yet act on, rather than publish them wrongly.
-
-    The parser reads embargoes and kill notices, but stories do not keep an embargo nor a
-    killed state yet: an embargoed take imported with ``--publish`` would be public at once,
-    and a kill notice would become a story of its own. Until they do, both are refused with
-    a reason (updates, corrections and refiles import as stories, as before).
-    """
-    if parsed.embargo is not None:
-        raise wire.WireError(
-            f"embargoed until {parsed.embargo}: this site does not hold embargoed copy yet, "
-            "so it is refused rather than risk publishing early; import it once the "
-            "embargo has passed"
-        )
-    if parsed.kind == "kill":
-        raise wire.WireError(
-            f"a kill notice ({parsed.headline}): kills are not applied by import yet; "
-            "unpublish the story at the desk"
-        )
 
 
 def check_searchable(parsed: wire.WireStory) -> None:

@@ -1,4 +1,5 @@
-"""Import wire copy as stories: idempotent, in batches of files, each file all or nothing."""
+"""Import wire copy as stories, or as later takes of them: idempotent, in batches of files,
+each file all or nothing; one line per file says what became of it."""
 
 import logging
 import signal
@@ -22,8 +23,12 @@ class Command(BaseCommand):
     help = (
         "Import agency wire copy as stories (drafts unless --publish). Copy already "
         "imported is left as it is (its search fields are filled if an earlier import "
-        "stopped before doing it). Tags and status come from an editorial sidecar "
-        "(FILE with a .toml suffix) when there is one, else tags are suggested from the text. "
+        "stopped before doing it). Updates, corrections, refiles and kill notices join the "
+        "earlier story they belong to (same headline, dateline place and credit, within 72 "
+        "hours), or become drafts of their own when there is none or several, saying why. "
+        'Tags, status and the story a take belongs to (story = ID or slug = "SLUG") come '
+        "from an editorial sidecar (FILE with a .toml suffix) when there is one, else tags "
+        "are suggested from the text. "
         "A bad file is reported and skipped; the exit status is 1 if any file failed. "
         "Ctrl-C or SIGTERM stops the import after the batch being saved."
     )
@@ -97,16 +102,14 @@ class Command(BaseCommand):
                 failed += 1
                 reason = services.failure_reason(outcome)
                 self.stderr.write(self.style.ERROR(f"{path}: {reason}"))
-            elif not outcome.created:
-                if verbosity >= 1:
-                    self.stdout.write(f"{path}: already imported as story {outcome.story.pk}")
             elif verbosity >= 1:
-                story = outcome.story
-                self.stdout.write(
-                    self.style.SUCCESS(
-                        f"{path}: imported as story {story.pk} ({story.status}): {story.headline}"
-                    )
-                )
+                line = f"{path}: {outcome.describe()}"
+                if outcome.outcome == "draft":
+                    self.stdout.write(self.style.WARNING(line))
+                elif outcome.outcome == "unchanged":
+                    self.stdout.write(line)
+                else:
+                    self.stdout.write(self.style.SUCCESS(line))
         return failed
 
 
