@@ -7,11 +7,14 @@ OFFSET and no COUNT, however deep the page. ``GET /api/ninjs/stories/<id>/`` is 
 The site announces both: every story page links its document, and the home page the list,
 with ``<link rel="alternate" type="application/json">``.
 
-Every story comes through ``Story.objects.published()``: drafts and scheduled stories are
-404 here as everywhere else. Bad query parameters get a 400 with a one-line JSON error, never
-a 500. Documents follow the field definitions of ninjs 2.1
-(http://www.iptc.org/std/ninjs/ninjs-schema_2.1.json); ``tests/schemas/`` holds the subset
-we emit as a JSON Schema, and the tests validate every document against it.
+Every story comes through ``Story.objects.published()``: drafts, scheduled and embargoed
+stories are 404 here as everywhere else. A story that was out and has been killed keeps its
+document, cut down to what says so: ``{"uri", "version", "versioncreated", "pubstatus":
+"canceled"}`` with no text, so that partners who took it know to withdraw it. Bad query
+parameters get a 400 with a one-line JSON error, never a 500. Documents follow the field
+definitions of ninjs 2.1 (http://www.iptc.org/std/ninjs/ninjs-schema_2.1.json);
+``tests/schemas/`` holds the subset we emit as a JSON Schema, and the tests validate every
+document against it.
 
 Everything under ``API_PREFIX`` answers JSON, errors included: ``{"error": "<one line>"}``
 for a 400, a 404 (an unknown story or address), a 405 (any method but GET and HEAD, with
@@ -34,7 +37,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from articles.models import Section, Story
-from articles.site import caching
+from articles.site import addresses, caching, structured_data
 from articles.site import keys as surrogate
 from articles.site.pagination import BadCursor, keyset_page
 
@@ -88,9 +91,27 @@ def story_detail(request: HttpRequest, pk: int) -> JsonResponse:
         return _method_not_allowed()
     story = _public_stories().filter(pk=pk).first()
     if story is None:
-        return error_response("no such story", status=404)
+        killed = Story.objects.killed().filter(pk=pk).for_readers().first()
+        if killed is None or not addresses.was_out(killed):
+            return error_response("no such story", status=404)
+        # A reinstatement purges it (the story's key), as a new publication purges "latest".
+        caching.shows(request, surrogate.story(killed.pk))
+        return _json(canceled(killed, request))
     caching.shows(request, *surrogate.of_stories([story], tags=True))
     return _json(ninjs(story, request))
+
+
+def canceled(story: Story, request: HttpRequest) -> dict:
+    """The ninjs document of a killed story: which story, which version, and that it is
+    withdrawn (``pubstatus`` ``canceled``); nothing of what it said."""
+    return {
+        "uri": request.build_absolute_uri(story.get_absolute_url()),
+        "standard": NINJS_STANDARD,
+        "type": "text",
+        "version": str(story.version),
+        "versioncreated": _iso(story.updated_at),
+        "pubstatus": "canceled",
+    }
 
 
 def ninjs(story: Story, request: HttpRequest) -> dict:
@@ -109,10 +130,14 @@ def ninjs(story: Story, request: HttpRequest) -> dict:
         "uri": absolute(story.get_absolute_url()),
         "standard": NINJS_STANDARD,
         "type": "text",
+        # The story's own version, which every save raises and each correction names
+        # (``Correction.story_version``); a count of the agency's takes would stay the same
+        # through the desk's edits, which change what partners get too.
         "version": str(story.version),
         "firstcreated": _iso(story.published_at),
-        # A story saved before its scheduled time has no public version older than that time.
-        "versioncreated": _iso(max(story.updated_at, story.published_at)),
+        # When readers were last told it changed, as dateModified on the page (never before
+        # its publication: a story saved before its time had no public version before).
+        "versioncreated": _iso(structured_data.date_modified(story)),
         "pubstatus": "usable",
         "language": "en",
         "headlines": headlines,

@@ -117,6 +117,10 @@ Canonical = Callable[[str], str]
 """A query value in the one form its view reads it, or :data:`UNUSABLE`."""
 UNUSABLE = "-"
 
+CACHEABLE_STATUSES = frozenset({200, 301, 410})
+"""What a cached page may answer: a page, a story's move (301) or its withdrawal (410),
+each purged by the story's key like its page."""
+
 
 def whole_number(value: str) -> str:
     """``limit=007`` and ``limit=7`` ask for the same page."""
@@ -147,12 +151,12 @@ def _page_key(request, query: Mapping[str, Canonical]) -> str:
 
 
 def _storable(response) -> bool:
-    """Only a plain 200 that is the same for every reader: no cookie, nothing private, no
-    variation but the encoding."""
+    """Only a page (or a move or withdrawal: :data:`CACHEABLE_STATUSES`) that is the same
+    for every reader: no cookie, nothing private, no variation but the encoding."""
     vary = {part.strip().lower() for part in response.get("Vary", "").split(",")} - {""}
     return (
         getattr(response, "page_cache", False)
-        and response.status_code == 200
+        and response.status_code in CACHEABLE_STATUSES
         and not response.streaming
         and not response.cookies
         and vary <= {"accept-encoding"}
@@ -325,7 +329,7 @@ def cached_page(view, *, query: Mapping[str, Canonical] | None = None):
             return response
         if hasattr(response, "render") and callable(response.render):
             response = response.render()
-        if response.status_code != 200 or response.streaming:
+        if response.status_code not in CACHEABLE_STATUSES or response.streaming:
             return response
         control = response.get("Cache-Control", "")
         if "private" in control or "no-store" in control:

@@ -1,4 +1,5 @@
-"""RSS 2.0 and Atom feeds: the latest stories, and the latest with each tag."""
+"""RSS 2.0 and Atom feeds: the latest stories, the latest with each tag, and the latest
+corrections (Atom)."""
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
@@ -9,8 +10,9 @@ from django.utils.feedgenerator import Atom1Feed
 from taggit.models import Tag
 
 from articles.models import Section, Story
-from articles.site import caching
+from articles.site import caching, structured_data
 from articles.site import keys as surrogate
+from articles.site.corrections import public_corrections
 
 FEED_SIZE = 20
 
@@ -79,9 +81,9 @@ class LatestStoriesFeed(Feed):
         return story.published_at
 
     def item_updateddate(self, story):
-        # A story scheduled ahead was last saved before it went out; never updated before
-        # it was published.
-        return max(story.updated_at, story.published_at)
+        # When readers were told of an update or correction, as on the page; the entry
+        # keeps its id (the story's address) whatever the updates.
+        return structured_data.date_modified(story)
 
     def item_categories(self, story):
         return [tag.name for tag in story.tags.all()]
@@ -121,3 +123,50 @@ class TagFeed(LatestStoriesFeed):
 class TagAtomFeed(TagFeed):
     feed_type = Atom1Feed
     subtitle = TagFeed.description
+
+
+class CorrectionsFeed(Feed):
+    """The newest corrections and clarifications (those of ``/corrections/``), in Atom.
+
+    Each entry's id is its place on the story's page (``#correction-<id>``): the story's
+    later updates never make it a new entry, and two corrections of a story are two."""
+
+    feed_type = Atom1Feed
+
+    def get_object(self, request):
+        caching.shows(request, surrogate.CORRECTIONS)
+        return request
+
+    def title(self):
+        return f"{settings.SITE_NAME}: corrections and clarifications"
+
+    def subtitle(self):
+        return f"Corrections and clarifications to {settings.SITE_NAME} stories."
+
+    def link(self):
+        return reverse("articles:corrections")
+
+    def author_name(self):
+        return settings.SITE_NAME
+
+    def items(self, request):
+        corrections = list(public_corrections()[:FEED_SIZE])
+        caching.shows(request, *surrogate.of_stories(each.story for each in corrections))
+        return corrections
+
+    def item_title(self, correction):
+        return f"{correction.get_kind_display()}: {correction.story.headline}"
+
+    def item_description(self, correction):
+        return correction.text
+
+    def item_link(self, correction):
+        return f"{correction.story.get_absolute_url()}#correction-{correction.pk}"
+
+    item_guid_is_permalink = True
+
+    def item_pubdate(self, correction):
+        return correction.published_at
+
+    def item_updateddate(self, correction):
+        return correction.published_at

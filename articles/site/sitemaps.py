@@ -26,12 +26,14 @@ class StorySitemap(Sitemap):
     def items(self):
         return (
             Story.objects.published()
-            .only("slug", "published_at", "updated_at")
+            .only("slug", "published_at", "updated_at", "revised_at")
             .order_by("-published_at", "-pk")
         )
 
     def lastmod(self, story):
-        return max(story.updated_at, story.published_at)
+        # Any change a crawler should fetch again: a save, or an update or correction
+        # readers were told of (an import may set that without a later save).
+        return max(story.updated_at, story.published_at, story.revised_at or story.published_at)
 
 
 class TagSitemap(Sitemap):

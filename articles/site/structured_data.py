@@ -28,8 +28,26 @@ def description(story: Story) -> str:
     return Truncator(" ".join(text.split())).chars(DESCRIPTION_CHARS)
 
 
+def date_modified(story: Story):
+    """When the story last changed for readers: when they were last told of a change (an
+    update or a correction, ``revised_at``), else its last save. Never before its
+    publication: a story saved before its scheduled time was not changed for anyone.
+
+    The one answer of the page, its JSON-LD, the feeds and the API alike."""
+    changed = story.revised_at or story.updated_at
+    return max(changed, story.published_at)
+
+
+def published_corrections(story: Story) -> list:
+    """The story's corrections readers are told of, oldest first (``corrections``
+    prefetched: ``views.with_body``)."""
+    shown = [each for each in story.corrections.all() if each.published_at is not None]
+    return sorted(shown, key=lambda each: (each.published_at, each.pk))
+
+
 def news_article(story: Story, request, *, url: str = "", summary: str = "") -> dict:
-    """The schema.org NewsArticle for a published story (sections and tags prefetched).
+    """The schema.org NewsArticle for a published story (sections, tags and corrections
+    prefetched).
 
     ``url`` and ``summary`` are the page's canonical address and description, when the
     caller has them already.
@@ -44,7 +62,7 @@ def news_article(story: Story, request, *, url: str = "", summary: str = "") -> 
         "url": url,
         "mainEntityOfPage": {"@type": "WebPage", "@id": url},
         "datePublished": iso_seconds(story.published_at),
-        "dateModified": iso_seconds(max(story.updated_at, story.published_at)),
+        "dateModified": iso_seconds(date_modified(story)),
         "inLanguage": "en",
         "wordCount": words,
         "isAccessibleForFree": True,
@@ -60,6 +78,15 @@ def news_article(story: Story, request, *, url: str = "", summary: str = "") -> 
         data["author"] = {"@type": "Organization", "name": story.dateline_credit}
     if story.dateline_credit:
         data["creditText"] = story.dateline_credit
+    if corrections := published_corrections(story):
+        data["correction"] = [
+            {
+                "@type": "CorrectionComment",
+                "text": each.text,
+                "datePublished": iso_seconds(each.published_at),
+            }
+            for each in corrections
+        ]
     return data
 
 

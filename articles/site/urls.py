@@ -4,7 +4,7 @@ from django.views.decorators.http import require_safe
 
 from articles import api, search
 from articles.search.views import PAGE_QUERY
-from articles.site import feeds, views
+from articles.site import corrections, feeds, views
 from articles.site.caching import cached_page, whole_number
 from articles.site.pagination import canonical_cursor
 
@@ -75,6 +75,16 @@ urlpatterns = [
         "fragments/latest-news/",
         public(cached_page(views.latest_news)),
         name="latest_news",
+    ),
+    path(
+        "corrections/",
+        public(cached_page(corrections.corrections_page, query=CURSORS)),
+        name="corrections",
+    ),
+    path(
+        "corrections/feed/",
+        public(cached_page(feeds.CorrectionsFeed())),
+        name="corrections_feed",
     ),
     path("feeds/rss/", public(cached_page(feeds.LatestStoriesFeed())), name="feed_rss"),
     path("feeds/atom/", public(cached_page(feeds.LatestStoriesAtomFeed())), name="feed_atom"),

@@ -1,6 +1,6 @@
 """Public pages: every story shown here comes through ``Story.objects.published()``."""
 
-from datetime import date, timedelta
+from datetime import date
 
 from django.core.cache import cache
 from django.db import DatabaseError, connection
@@ -14,16 +14,16 @@ from django.utils.cache import patch_cache_control
 from markupsafe import Markup
 from taggit.models import Tag
 
-from articles.models import Section, Story
-from articles.site import caching, structured_data
+from articles.models import Correction, Section, Story, Take
+from articles.site import addresses, caching, structured_data
 from articles.site import keys as surrogate
 from articles.site.pagination import BadCursor, keyset_page
 
 STORIES_PER_PAGE = 20
 RELATED_STORIES = 4
 LATEST_NEWS = 5
-# Saves within a few minutes of publication are not worth an "Updated" line.
-EDIT_GRACE = timedelta(minutes=5)
+# The takes whose editors' note tells readers what an update changed.
+NOTED_TAKES = (Take.Kind.UPDATE, Take.Kind.REFILE, Take.Kind.CORRECTION)
 
 
 def _page(request, stories, **options):
@@ -64,15 +64,22 @@ def fetch_latest_news(count: int = LATEST_NEWS) -> list[Story]:
 
 
 def with_body(stories):
-    """Stories with what a story page shows of them: sections in order, and tags.
+    """Stories with what a story page shows of them: sections in order, tags, and the
+    corrections readers are told of.
 
-    Three queries however many sections and tags: the stories, then one each for all their
-    sections (the stored HTML and the text the description and word count read) and tags.
+    Four queries however many sections, tags and corrections: the stories, then one each
+    for all their sections (the stored HTML and the text the description and word count
+    read), tags and published corrections.
     """
     # In order of position alone: the model's ordering, by story first, would join the
     # stories again to order by theirs.
     sections = Section.objects.order_by("position")
-    return stories.for_readers().prefetch_related(Prefetch("sections", sections), "tags")
+    corrections = Correction.objects.filter(published_at__isnull=False).order_by(
+        "published_at", "pk"
+    )
+    return stories.for_readers().prefetch_related(
+        Prefetch("sections", sections), "tags", Prefetch("corrections", corrections)
+    )
 
 
 def story_detail(request, year: int, month: int, day: int, slug: str):
@@ -89,7 +96,7 @@ def story_detail(request, year: int, month: int, day: int, slug: str):
         .first()
     )
     if story is None:
-        raise Http404("No such story.")
+        return addresses.missing_story(request, day_published, slug)
     caching.shows(request, *surrogate.of_stories([story], tags=True))
     return _render_story(request, story)
 
@@ -111,16 +118,28 @@ def story_preview(request, pk: int):
 
 
 def _render_story(request, story: Story, *, preview: bool = False):
-    """The story page (the sidebar is a cached fragment of the layout's own)."""
-    edited = story.published_at and story.updated_at - story.published_at > EDIT_GRACE
+    """The story page (the sidebar is a cached fragment of the layout's own).
+
+    "Updated" says when readers were last told the story changed (``revised_at``: an
+    agency update or a published correction), with the agency's note of what changed; a
+    save on the desk (a typo, a tag) is not news to readers and says nothing, where a
+    save a few minutes after publication used to count as an update.
+    """
     summary = structured_data.description(story)
     canonical = None
+    updated_at = update_note = None
     if story.published_at:
         canonical = request.build_absolute_uri(story.get_absolute_url())
+        if story.revised_at and story.revised_at > story.published_at:
+            updated_at = story.revised_at
+            update_note = latest_note(story)
     context = {
         "story": story,
         "body": story_body(story),
-        "updated_at": story.updated_at if edited else None,
+        "updated_at": updated_at,
+        "update_note": update_note,
+        "modified_at": structured_data.date_modified(story) if story.published_at else None,
+        "corrections": structured_data.published_corrections(story),
         "related_stories": related_stories(request, story),
         "preview": preview,
         "description": summary,
@@ -130,6 +149,19 @@ def _render_story(request, story: Story, *, preview: bool = False):
         else structured_data.news_article_json(story, request, url=canonical, summary=summary),
     }
     return render(request, "articles/story_detail.html", context)
+
+
+def latest_note(story: Story) -> str:
+    """The agency's note on its latest update, refile or correction that has one: what
+    changed, in its words ("Adds death toll in paragraph 2"); "" without one."""
+    take = (
+        Take.objects.filter(story=story, kind__in=NOTED_TAKES)
+        .exclude(note="")
+        .order_by("-received_at", "-pk")
+        .only("note")
+        .first()
+    )
+    return take.note if take else ""
 
 
 def related_stories(request, story: Story) -> Markup:

@@ -5,12 +5,15 @@ import json
 import os
 import shutil
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.core.management import call_command
 
+from articles import services
+from articles.models import Story, Take
 from articles.services.fixtures import DEMO_FIXTURE
 from tests.factories import make_story
 
@@ -22,6 +25,8 @@ PAGES = {
     "tag": "/tags/nagorno-karabakh/",
     "place": "/places/baku/",
     "search": "/search/?q=Pashinyan",
+    "corrections": "/corrections/",
+    "withdrawn": "/2023/09/20/a-withdrawn-story/",
     "not found": "/no/such/page/",
 }
 
@@ -32,15 +37,35 @@ VNU_LOCATIONS = [
 
 
 def demo_content():
+    """The seed story with a correction and an update, a second story, a killed one."""
     call_command("loaddata", DEMO_FIXTURE, verbosity=0)
+    seed = Story.objects.get()
+    services.prepare_correction(
+        story=seed, user=None, text="An earlier version misspelt Stepanakert.", publish=True
+    )
+    Take.objects.create(
+        story=seed,
+        kind=Take.Kind.UPDATE,
+        headline=seed.headline,
+        note="Adds Armenian reaction in paragraph 5",
+        source_text="update",
+        checksum="accessibility-update",
+    )
     make_story(headline="A second story from Baku", dateline_place="BAKU", tags=["Armenia"])
+    make_story(
+        headline="A withdrawn story",
+        slug="a-withdrawn-story",
+        status=Story.Status.KILLED,
+        published_at=datetime(2023, 9, 20, 12, tzinfo=UTC),
+    )
 
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_axe_finds_no_violations(live_server, browser, scheme):
-    """axe-core reports nothing on home, story, tag, place, search and 404, in light and
-    dark colours."""
+    """axe-core reports nothing on home, story (with its correction and update note), tag,
+    place, search, corrections, a withdrawn story (410) and 404, in light and dark
+    colours."""
     demo_content()
     context = browser.new_context(color_scheme=scheme)
     page = context.new_page()

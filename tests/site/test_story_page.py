@@ -10,7 +10,8 @@ from django.db.models import Value
 from django.urls import reverse
 from django.utils import timezone
 
-from articles.models import Section, Story
+from articles import services
+from articles.models import Section, Story, Take
 from tests.factories import make_story
 
 pytestmark = pytest.mark.django_db
@@ -105,24 +106,41 @@ def test_a_scheduled_story_appears_when_its_time_comes(client, monkeypatch):
 
 
 @pytest.mark.parametrize("size", [1, 12])
+@pytest.mark.parametrize("revised", [False, True], ids=["first-take", "updated-and-corrected"])
 def test_the_story_page_runs_a_fixed_number_of_queries(
-    client, settings, django_assert_max_num_queries, size
+    client, settings, django_assert_max_num_queries, size, revised, editor
 ):
-    """The story, its sections, its tags, the related stories (their tag rows, then the
-    stories), the sidebar's latest news, and when the next scheduled story is due (which
-    ends the fragments' lifetime): seven queries however many sections and tags; three
-    once the two fragments are cached."""
+    """The story, its sections, its tags, its published corrections, the related stories
+    (their tag rows, then the stories), the sidebar's latest news, and when the next
+    scheduled story is due (which ends the fragments' lifetime): eight queries however many
+    sections, tags and corrections; four once the two fragments are cached. A story readers
+    were told changed reads the agency's note of its latest update too: one more."""
     settings.PAGE_CACHE_SECONDS = 0  # every request renders the page
     story = make_story(
         sections=[("", ["Lead."])] + [(f"Part {n}", [f"Text {n}."]) for n in range(size)],
         tags=[f"Tag {n}" for n in range(size)],
     )
     other = make_story(tags=["Tag 0"])
-    with django_assert_max_num_queries(7):
+    budget = 8
+    if revised:
+        for n in range(size):
+            Take.objects.create(
+                story=story,
+                kind=Take.Kind.UPDATE,
+                headline=story.headline,
+                note=f"Adds paragraph {n}",
+                source_text=f"take {n}",
+                checksum=f"take-{n}",
+            )
+            services.prepare_correction(story=story, user=editor, text=f"Fix {n}.", publish=True)
+        budget += 1
+    with django_assert_max_num_queries(budget):
         html = page(client, story)
     assert html.count('rel="tag"') == size
     assert related_headlines(html) == [other.headline]
-    with django_assert_max_num_queries(3):
+    assert html.count('<li id="correction-') == (size if revised else 0)
+    assert (f"Adds paragraph {size - 1}" in html) is revised
+    with django_assert_max_num_queries(budget - 4):
         assert page(client, story) == html
 
 
