@@ -59,6 +59,7 @@ def story_form_data(story: Story, **changes) -> dict:
     ``sections`` may be given as a list of (subheading, body) to replace the inlines.
     """
     local = timezone.localtime(story.published_at) if story.published_at else None
+    embargo = timezone.localtime(story.embargo) if story.embargo else None
     data = {
         "headline": story.headline,
         "slug": story.slug,
@@ -68,6 +69,8 @@ def story_form_data(story: Story, **changes) -> dict:
         "status": story.status,
         "published_at_0": local.strftime("%Y-%m-%d") if local else "",
         "published_at_1": local.strftime("%H:%M:%S") if local else "",
+        "embargo_0": f"{embargo:%Y-%m-%d}" if embargo else "",
+        "embargo_1": f"{embargo:%H:%M:%S}" if embargo else "",
         "dateline_place": story.dateline_place,
         "dateline_date": story.dateline_date.isoformat() if story.dateline_date else "",
         "dateline_credit": story.dateline_credit,

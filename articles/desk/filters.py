@@ -1,32 +1,69 @@
-"""The story list's sidebar: publication, tags, dateline place and credit."""
+"""The story list's sidebar: publication, lifecycle, tags, dateline place and credit."""
 
 from django.contrib import admin
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef, Q
 from taggit.models import Tag
 
-from articles.models import Publication, Story
+from articles.models import Correction, Publication, Story, Take
 
 FILTER_CHOICES = 25
 """How many values a sidebar filter offers: the most used ones, so it stays short."""
 
 
 class PublicationFilter(admin.SimpleListFilter):
-    """Draft, scheduled or live: what the desk asks first about a story, by the one rule
-    (:meth:`StoryQuerySet.published` and its helpers)."""
+    """Draft, scheduled, embargoed, live or killed: what the desk asks first about a story,
+    by the one rule (:meth:`StoryQuerySet.published` and its helpers).
+
+    "Scheduled" is every published story that comes out by itself later, at its time or
+    at its embargo; "Embargoed" is every story an embargo still holds, drafts included. A
+    story published to come out at its embargo is in both.
+    """
 
     title = "publication"
     parameter_name = "publication"
+    methods = {
+        Publication.DRAFT: "drafts",
+        Publication.SCHEDULED: "scheduled",
+        Publication.EMBARGOED: "embargoed",
+        Publication.LIVE: "published",
+        Publication.KILLED: "killed",
+    }
 
     def lookups(self, request, model_admin):
         return Publication.choices
 
     def queryset(self, request, queryset):
-        if self.value() == Publication.DRAFT:
-            return queryset.drafts()
-        if self.value() == Publication.SCHEDULED:
-            return queryset.scheduled()
-        if self.value() == Publication.LIVE:
-            return queryset.published()
+        method = self.methods.get(self.value())
+        return getattr(queryset, method)() if method else queryset
+
+
+class LifecycleFilter(admin.SimpleListFilter):
+    """What happened to a story since its first take: updated (a write-thru came in, or
+    readers were told it changed), corrected (a correction or clarification, public or
+    not), or a correction prepared and waiting for an editor to publish it.
+
+    Each is an ``EXISTS`` subquery: no join, so no story is listed twice.
+    """
+
+    title = "lifecycle"
+    parameter_name = "lifecycle"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("updated", "Updated"),
+            ("corrected", "Corrected"),
+            ("correction_prepared", "Correction to publish"),
+        ]
+
+    def queryset(self, request, queryset):
+        corrections = Correction.objects.filter(story=OuterRef("pk"))
+        if self.value() == "updated":
+            updates = Take.objects.filter(story=OuterRef("pk"), kind=Take.Kind.UPDATE)
+            return queryset.filter(Q(revised_at__isnull=False) | Q(Exists(updates)))
+        if self.value() == "corrected":
+            return queryset.filter(Exists(corrections))
+        if self.value() == "correction_prepared":
+            return queryset.filter(Exists(corrections.filter(published_at__isnull=True)))
         return queryset
 
 

@@ -1,5 +1,5 @@
-"""The desk's forms: the story form and its sections, the schedule action's form, and the
-fields and checks they share with the wire desk and tags.
+"""The desk's forms: the story form and its sections, the schedule and kill questions, the
+correction form, and the fields and checks they share with the wire desk and tags.
 
 Text is checked where it comes in, once: what the parser refuses in wire copy
 (``wire.unsafe_character``: control characters, U+FFFE, U+FFFF, which feeds and sitemaps
@@ -17,8 +17,16 @@ from django.utils.html import format_html
 from taggit.forms import TagField
 
 from articles import services, wire
-from articles.models import TAG_MAX_LENGTH, Section, Story
+from articles.models import TAG_MAX_LENGTH, Correction, Section, Story
 from articles.services import history
+from articles.services.lifecycle import CORRECTION_MAX_LENGTH
+
+PUBLICATION_MARKS = {
+    "_publish": lambda story, at: services.mark_published(story),
+    "_schedule": lambda story, at: services.mark_scheduled(story, at=at),
+    "_publish_at_embargo": lambda story, at: services.mark_published_at_embargo(story),
+}
+"""The change form's publishing buttons and the workflow each one runs before the save."""
 
 
 def check_publishable(text: str) -> None:
@@ -128,12 +136,21 @@ class StoryAdminForm(PublishableTextMixin, forms.ModelForm):
             "dateline_credit",
             "status",
             "published_at",
+            "embargo",
         ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["expected_version"].initial = self.instance.version
+        if "status" in self.fields:
+            # Killing and reinstating have buttons of their own (a note, a confirmation, a
+            # revision that says so); a killed story's status is read-only (StoryAdmin).
+            self.fields["status"].choices = [
+                choice
+                for choice in self.fields["status"].choices
+                if choice[0] != Story.Status.KILLED
+            ]
         if "tags" in self.fields:
             self.fields["tags"].widget.attrs.update(
                 {
@@ -161,22 +178,48 @@ class StoryAdminForm(PublishableTextMixin, forms.ModelForm):
                     "This story is published, so only editors can change it now. Your "
                     "changes are not saved; they are still in the form below to copy."
                 )
+        button = next((name for name in PUBLICATION_MARKS if name in self.data), None)
         if (
             cleaned.get("status") == Story.Status.PUBLISHED
             and cleaned.get("published_at") is None
-            and "_publish" not in self.data
+            and button not in ("_publish", "_publish_at_embargo")
         ):
             self.add_error(
                 "published_at",
                 "A published story needs a publication time: give one, or use "
                 "“Save and publish now”.",
             )
-        if "_schedule" in self.data and "published_at" in self.fields:
-            try:
-                services.check_schedule_time(cleaned.get("published_at"))
-            except ValidationError as error:
-                self.add_error("published_at", error)
+        if button and self.can_publish:
+            self._try_publication(button, cleaned)
         return cleaned
+
+    def _try_publication(self, button: str, cleaned: dict) -> None:
+        """Run the button's workflow on a copy of the story as the form would save it, so
+        what it refuses (a killed story, an embargo still to come, a time in the past) is
+        a form error, in the service's words, and nothing is saved."""
+        embargo = cleaned.get("embargo", self.instance.embargo)
+        if button == "_publish_at_embargo" and embargo is None:
+            self.add_error(
+                "embargo" if "embargo" in self.fields else None,
+                "Give the embargo time to publish at, or use “Save and publish now”.",
+            )
+            return
+        copy = Story(
+            pk=self.instance.pk,
+            slug=cleaned.get("slug") or self.instance.slug,
+            status=self.instance.status,
+            published_at=cleaned.get("published_at", self.instance.published_at),
+            embargo=embargo,
+        )
+        try:
+            PUBLICATION_MARKS[button](copy, copy.published_at)
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                for field, errors in error.error_dict.items():
+                    self.add_error(field if field in self.fields else None, errors)
+            else:
+                field = "embargo" if error.code == "embargoed" else None
+                self.add_error(field if field in self.fields else None, error)
 
 
 class ScheduleForm(forms.Form):
@@ -193,6 +236,33 @@ class ScheduleForm(forms.Form):
         at = self.cleaned_data["at"]
         services.check_schedule_time(at)
         return at
+
+
+class ConfirmForm(forms.Form):
+    """A confirmation of a change to one story, made on the version the editor saw."""
+
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class KillForm(PublishableTextMixin, ConfirmForm):
+    """The kill's confirmation: an optional note, kept in the story's history."""
+
+    note = forms.CharField(
+        required=False,
+        max_length=300,
+        help_text="Why it is withdrawn: for the desk, kept in the story's history.",
+    )
+
+
+class CorrectionForm(PublishableTextMixin, forms.Form):
+    """A correction or clarification written in the desk, for readers."""
+
+    kind = forms.ChoiceField(choices=Correction.Kind.choices, initial=Correction.Kind.CORRECTION)
+    text = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=CORRECTION_MAX_LENGTH,
+        help_text="What was wrong and what is right, as readers will read it.",
+    )
 
 
 def last_saved_by(story_pk: int) -> tuple[str, str]:

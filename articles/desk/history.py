@@ -1,11 +1,14 @@
-"""A story's history on the desk: comparing a revision with the story as it is, restoring
-it, recovering a deleted story, and giving an editor back what they wrote when their save
-cannot go in (the story was deleted, or published, while they edited it).
+"""A story's history on the desk: its revisions, the agency's takes (kind, update number,
+note, embargo, the copy verbatim) and its corrections; comparing a revision with the story
+as it is or with a later revision, restoring it, recovering a deleted story, and giving an
+editor back what they wrote when their save cannot go in (the story was deleted, or
+published, while they edited it).
 
 :class:`HistoryViews` is a mixin for the story admin; the writes are services'.
 """
 
 from django.contrib import messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpResponseRedirect
@@ -29,18 +32,40 @@ class HistoryViews:
                 self.admin_site.admin_view(self.compare_view),
                 name="articles_story_compare",
             ),
+            path(
+                "<int:story_pk>/history/compare/<int:version_pk>/to/<int:later_pk>/",
+                self.admin_site.admin_view(self.compare_view),
+                name="articles_story_compare_versions",
+            ),
         ]
 
-    def compare_view(self, request, story_pk, version_pk):
-        """An earlier revision beside the story as it is now, and a way to restore it."""
+    def history_view(self, request, object_id, extra_context=None):
+        """The revisions, as reversion lists them, then the takes and the corrections."""
+        story = self.get_object(request, unquote(object_id))
+        if story is not None and self.has_view_or_change_permission(request, story):
+            extra_context = {
+                "takes": story.takes.all(),
+                "corrections": correction_rows(story),
+                **(extra_context or {}),
+            }
+        return super().history_view(request, object_id, extra_context)
+
+    def compare_view(self, request, story_pk, version_pk, later_pk=None):
+        """An earlier revision beside the story as it is now, and a way to restore it; or,
+        given ``later_pk``, beside a later revision (what a correction's revision changed),
+        with nothing to restore."""
         story = get_object_or_404(Story, pk=story_pk)
         if not self.has_view_or_change_permission(request, story):
             raise PermissionDenied
         version = get_object_or_404(history.story_versions(story_pk), pk=version_pk)
-        if request.method == "POST":
+        later = None
+        if later_pk is not None:
+            later = get_object_or_404(history.story_versions(story_pk), pk=later_pk)
+        elif request.method == "POST":
             return self._restore(request, story, version)
         changes = history.compare(
-            history.snapshot_of_version(version), history.snapshot_of_story(story)
+            history.snapshot_of_version(version),
+            history.snapshot_of_version(later) if later else history.snapshot_of_story(story),
         )
         return render(
             request,
@@ -51,8 +76,9 @@ class HistoryViews:
                 "original": story,
                 "title": f"Compare revisions of “{story}”",
                 "version": version,
+                "later": later,
                 "changes": changes,
-                "can_restore": self.has_change_permission(request, story),
+                "can_restore": later is None and self.has_change_permission(request, story),
             },
         )
 
@@ -137,12 +163,45 @@ class HistoryViews:
                 **posted_text(request),
                 "opts": self.model._meta,
                 "original": story,
-                "title": "This story is published: only editors can change it now",
+                "title": f"This story is {story.get_status_display().lower()}: only editors "
+                "can change it now",
                 "saved_by": who,
                 "saved_when": when,
             },
             status=403,
         )
+
+
+def diff_links(story_pk: int, numbers: set[int]) -> dict[int, str]:
+    """For each version number in ``numbers``, the address of the comparison of the
+    revision before it with the revision that saved it (none for a story's first version,
+    or when either revision is missing). One query, whatever the number of revisions."""
+    wanted = numbers | {number - 1 for number in numbers}
+    saved: dict[int, int] = {}
+    if numbers:
+        for version in history.story_versions(story_pk):
+            number = version.field_dict.get("version")
+            if number in wanted:
+                saved.setdefault(number, version.pk)  # newest first: the last one to save it
+    return {
+        number: reverse(
+            "admin:articles_story_compare_versions",
+            args=[story_pk, saved[number - 1], saved[number]],
+        )
+        for number in numbers
+        if number in saved and number - 1 in saved
+    }
+
+
+def correction_rows(story: Story) -> list[dict]:
+    """The story's corrections, oldest first, each with the address of the difference its
+    revision made (``diff_url``, "" when there is none to show)."""
+    corrections = list(story.corrections.order_by("created_at", "pk"))
+    links = diff_links(story.pk, {correction.story_version for correction in corrections})
+    return [
+        {"correction": correction, "diff_url": links.get(correction.story_version, "")}
+        for correction in corrections
+    ]
 
 
 def posted_text(request) -> dict:

@@ -1,4 +1,4 @@
-"""The story admin: where the desk edits, publishes and schedules stories.
+"""The story admin: where the desk edits, publishes, schedules, embargoes and kills stories.
 
 Every write goes through ``articles.services`` (``create_story``, ``save_story``,
 ``save_sections``, the publishing workflows), so the admin, the commands and the tests share
@@ -22,8 +22,16 @@ from reversion.admin import VersionAdmin
 from taggit.models import Tag
 
 from articles import search, services
-from articles.desk.filters import CreditFilter, PlaceFilter, PublicationFilter, TagFilter
+from articles.desk.corrections import CorrectionViews
+from articles.desk.filters import (
+    CreditFilter,
+    LifecycleFilter,
+    PlaceFilter,
+    PublicationFilter,
+    TagFilter,
+)
 from articles.desk.forms import (
+    PUBLICATION_MARKS,
     ScheduleForm,
     SectionForm,
     SectionFormSet,
@@ -31,15 +39,12 @@ from articles.desk.forms import (
     error_text,
 )
 from articles.desk.history import HistoryViews
+from articles.desk.kills import KillViews
 from articles.desk.wire_desk import wire_desk_view
 from articles.models import Section, Story
 from articles.wire import MAX_SECTIONS
 
-PUBLISH_BUTTONS = ("_publish", "_unpublish", "_schedule")
-PUBLICATION_BUTTONS = {
-    "_publish": services.mark_published,
-    "_unpublish": services.mark_unpublished,
-}
+PUBLISH_BUTTONS = ("_publish", "_unpublish", "_schedule", "_publish_at_embargo")
 
 
 class SectionInline(admin.StackedInline):
@@ -58,11 +63,12 @@ class SectionInline(admin.StackedInline):
 
 
 @admin.register(Story)
-class StoryAdmin(HistoryViews, VersionAdmin):
+class StoryAdmin(HistoryViews, CorrectionViews, KillViews, VersionAdmin):
     form = StoryAdminForm
     list_display = [
         "headline",
         "publication",
+        "embargo_until",
         "dateline_place",
         "dateline_credit",
         "published_at",
@@ -70,6 +76,7 @@ class StoryAdmin(HistoryViews, VersionAdmin):
     ]
     list_filter = [
         PublicationFilter,
+        LifecycleFilter,
         ("published_at", admin.DateFieldListFilter),
         TagFilter,
         PlaceFilter,
@@ -86,13 +93,14 @@ class StoryAdmin(HistoryViews, VersionAdmin):
     prepopulated_fields = {"slug": ["headline"]}
     readonly_fields = ["source_copy", "created_at", "updated_at", "version"]
     inlines = [SectionInline]
-    actions = ["publish_now", "unpublish", "schedule"]
+    actions = ["publish_now", "unpublish", "schedule", "kill", "reinstate"]
     change_form_template = "admin/articles/story/change_form.html"
     change_list_template = "admin/articles/story/change_list.html"
+    object_history_template = "admin/articles/story/object_history.html"
     fieldsets = [
         (None, {"fields": ["headline", "slug", "standfirst", "byline", "tags"]}),
         ("Dateline", {"fields": ["dateline_place", "dateline_date", "dateline_credit"]}),
-        ("Publishing", {"fields": ["status", "published_at", "expected_version"]}),
+        ("Publishing", {"fields": ["status", "published_at", "embargo", "expected_version"]}),
         (
             "Wire copy",
             {
@@ -116,6 +124,13 @@ class StoryAdmin(HistoryViews, VersionAdmin):
     def publication(self, story):
         return story.publication.label
 
+    @admin.display(description="Embargoed until", ordering="embargo", empty_value="")
+    def embargo_until(self, story):
+        """The embargo while it still holds the story (a passed one no longer matters)."""
+        if not story.is_embargoed:
+            return None
+        return f"{timezone.localtime(story.embargo):%d %b %Y %H:%M}"
+
     @admin.display(description="Wire copy as received")
     def source_copy(self, story):
         if not story.source_text:
@@ -133,14 +148,15 @@ class StoryAdmin(HistoryViews, VersionAdmin):
         return services.can_publish(request.user)
 
     def has_change_permission(self, request, obj=None):
-        """Reporters edit drafts; once a story is published only editors change it.
+        """Reporters edit drafts; once a story is published (or killed) only editors
+        change it.
 
         (A reporter's save of a draft published meanwhile gets their text back: see
         ``change_view``.)
         """
         if not super().has_change_permission(request, obj):
             return False
-        if obj is not None and obj.status == Story.Status.PUBLISHED:
+        if obj is not None and obj.status != Story.Status.DRAFT:
             return self.has_publish_permission(request)
         return True
 
@@ -153,6 +169,8 @@ class StoryAdmin(HistoryViews, VersionAdmin):
         fields = list(super().get_readonly_fields(request, obj))
         if not self.has_publish_permission(request):
             fields += ["status", "published_at"]
+        elif obj is not None and obj.status == Story.Status.KILLED:
+            fields += ["status"]  # a killed story comes back through "Reinstate"
         return fields
 
     def get_search_results(self, request, queryset, search_term):
@@ -187,9 +205,7 @@ class StoryAdmin(HistoryViews, VersionAdmin):
                 story = self.get_object(request, object_id)
                 if story is None:
                     return self.deleted_while_editing(request)
-                if story.status == Story.Status.PUBLISHED and not self.has_publish_permission(
-                    request
-                ):
+                if story.status != Story.Status.DRAFT and not self.has_publish_permission(request):
                     return self.published_while_editing(request, story)
         return self._validated_again_if_refused(
             super().change_view, request, object_id, form_url, extra_context
@@ -209,12 +225,12 @@ class StoryAdmin(HistoryViews, VersionAdmin):
         # ("Changed Headline."): see log_change.
         comment = ""
         button = next((name for name in PUBLISH_BUTTONS if name in request.POST), None)
-        if button:
+        if button == "_unpublish":
             services.require_publisher(request.user)
-            if button == "_schedule":
-                comment = services.mark_scheduled(obj, at=form.cleaned_data.get("published_at"))
-            else:
-                comment = PUBLICATION_BUTTONS[button](obj)
+            comment = services.mark_unpublished(obj)
+        elif button:
+            services.require_publisher(request.user)
+            comment = PUBLICATION_MARKS[button](obj, form.cleaned_data.get("published_at"))
         if not change:
             services.create_story(story=obj, user=request.user, comment=comment or "Created")
             return
@@ -262,17 +278,23 @@ class StoryAdmin(HistoryViews, VersionAdmin):
         )
         if obj is not None:
             context["preview_url"] = reverse("articles:preview", args=[obj.pk])
+            context["may_kill"] = self.has_publish_permission(request)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def response_change(self, request, obj):
         for name, verb in (("_publish", "published"), ("_unpublish", "unpublished")):
             if name in request.POST:
                 self.message_user(request, f"“{obj}” is {verb}.", messages.SUCCESS)
-        if "_schedule" in request.POST:
-            when = timezone.localtime(obj.published_at)
-            self.message_user(
-                request, f"“{obj}” will appear on {when:%d %B %Y at %H:%M}.", messages.SUCCESS
-            )
+        if "_schedule" in request.POST or "_publish_at_embargo" in request.POST:
+            if obj.is_public:
+                self.message_user(request, f"“{obj}” is published.", messages.SUCCESS)
+            else:
+                when = timezone.localtime(max(obj.published_at, obj.embargo or obj.published_at))
+                self.message_user(
+                    request,
+                    f"“{obj}” will appear on {when:%d %B %Y at %H:%M}.",
+                    messages.SUCCESS,
+                )
         return super().response_change(request, obj)
 
     # Actions -----------------------------------------------------------------------
@@ -331,6 +353,8 @@ class StoryAdmin(HistoryViews, VersionAdmin):
             path("wire-desk/", view(self.wire_desk), name="articles_story_wire_desk"),
             path("tag-suggestions/", view(self.tag_suggestions), name="articles_tag_suggestions"),
             *self.history_urls(),
+            *self.correction_urls(),
+            *self.kill_urls(),
             *super().get_urls(),
         ]
 

@@ -10,7 +10,8 @@ from django.utils import timezone
 from reversion.models import Version
 from taggit.models import Tag
 
-from articles.models import Story
+from articles.models import Correction, Story
+from articles.services import history
 from tests.factories import story_form_data
 
 WIRE_COPY = "Truce talks resume\n\nBAKU (AFP) - Negotiators met again on Monday.\n"
@@ -18,7 +19,8 @@ WIRE_COPY = "Truce talks resume\n\nBAKU (AFP) - Negotiators met again on Monday.
 
 class World(NamedTuple):
     """What the requests act on: a live story and a draft, each edited once since its
-    first revision (``*_first``), a deleted story's last version, and two tags."""
+    first revision (``*_first``), a deleted story's last version, two tags, a killed story
+    and a prepared correction of the live story."""
 
     live: Story
     live_first: Version
@@ -27,6 +29,8 @@ class World(NamedTuple):
     deleted: Version
     baku: Tag
     yerevan: Tag
+    killed: Story
+    prepared: Correction
 
 
 def in_a_day() -> dict:
@@ -80,6 +84,15 @@ def no_data(w: World) -> dict:
 
 LIVE = lambda w: w.live.pk  # noqa: E731
 DRAFT = lambda w: w.draft.pk  # noqa: E731
+KILLED = lambda w: w.killed.pk  # noqa: E731
+PREPARED = lambda w: w.prepared.pk  # noqa: E731
+
+
+def live_latest(w: World) -> int:
+    """The live story's newest revision."""
+    return history.story_versions(w.live.pk).first().pk
+
+
 CHANGE_LIST = admin("articles_story_changelist")
 TAG_LIST = admin("taggit_tag_changelist")
 
@@ -352,6 +365,116 @@ CASES = [
         403,
         302,
         writes=("editor",),
+    ),
+    # The lifecycle: reporters prepare corrections; only editors publish them, kill and
+    # reinstate, even when they post the buttons' names.
+    Case("kill page", "get", admin("articles_story_kill", LIVE), no_data, LOGIN, 403, 200),
+    Case(
+        "kill",
+        "post",
+        admin("articles_story_kill", LIVE),
+        lambda w: {"note": "Legal", "expected_version": w.live.version},
+        LOGIN,
+        403,
+        302,
+        writes=("editor",),
+    ),
+    Case(
+        "reinstate page",
+        "get",
+        admin("articles_story_reinstate", KILLED),
+        no_data,
+        LOGIN,
+        403,
+        200,
+    ),
+    Case(
+        "reinstate",
+        "post",
+        admin("articles_story_reinstate", KILLED),
+        lambda w: {"expected_version": w.killed.version},
+        LOGIN,
+        403,
+        302,
+        writes=("editor",),
+    ),
+    Case(
+        "kill action",
+        "post",
+        CHANGE_LIST,
+        lambda w: action("kill", w.live, confirm_kill="1", note="Legal"),
+        LOGIN,
+        200,
+        302,
+        writes=("editor",),
+    ),
+    Case(
+        "reinstate action",
+        "post",
+        CHANGE_LIST,
+        lambda w: action("reinstate", w.killed),
+        LOGIN,
+        200,
+        302,
+        writes=("editor",),
+    ),
+    Case(
+        "edit killed",
+        "post",
+        admin("articles_story_change", KILLED),
+        lambda w: story_form_data(w.killed, headline="Rewritten"),
+        LOGIN,
+        403,
+        302,
+        writes=("editor",),
+    ),
+    Case(
+        "corrections page",
+        "get",
+        admin("articles_story_corrections", LIVE),
+        no_data,
+        LOGIN,
+        200,
+        200,
+    ),
+    Case(
+        "prepare correction",
+        "post",
+        admin("articles_story_corrections", LIVE),
+        lambda w: {"kind": "correction", "text": "The minister is Ms Aliyeva."},
+        LOGIN,
+        302,
+        302,
+        writes=("reporter", "editor"),
+    ),
+    Case(
+        "publish new correction",
+        "post",
+        admin("articles_story_corrections", LIVE),
+        lambda w: {"kind": "correction", "text": "The minister is Ms Aliyeva.", "_publish": "1"},
+        LOGIN,
+        403,
+        302,
+        writes=("editor",),
+    ),
+    Case(
+        "publish prepared correction",
+        "post",
+        admin("articles_story_publish_correction", LIVE, PREPARED),
+        no_data,
+        LOGIN,
+        403,
+        302,
+        writes=("editor",),
+    ),
+    Case(
+        "compare two revisions",
+        "get",
+        admin("articles_story_compare_versions", LIVE, lambda w: w.live_first.pk, live_latest),
+        no_data,
+        LOGIN,
+        200,
+        200,
     ),
     # The preview is for staff only; anyone else is told there is no such story.
     Case(

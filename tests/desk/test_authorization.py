@@ -9,7 +9,7 @@ from reversion.models import Version
 from taggit.models import Tag
 
 from articles import services
-from articles.models import Section, Story
+from articles.models import Correction, Section, Story
 from articles.services import history
 from tests.desk.authorization_cases import CASES, LOGIN, World
 from tests.factories import make_story
@@ -31,6 +31,9 @@ def world(editor) -> World:
         services.save_story(story=story, expected_version=story.version, user=editor)
     gone = make_story(headline="Deleted story")
     services.delete_stories(stories=[gone], user=editor)
+    killed = make_story(headline="Killed story")
+    services.kill_story(story=killed, user=editor)
+    prepared = services.prepare_correction(story=live, user=editor, text="It was Tuesday.")
     return World(
         live=live,
         live_first=history.story_versions(live.pk).last(),
@@ -39,6 +42,8 @@ def world(editor) -> World:
         deleted=Version.objects.get_deleted(Story).get(),
         baku=Tag.objects.get(name="Baku"),
         yerevan=Tag.objects.get(name="Yerevan"),
+        killed=killed,
+        prepared=prepared,
     )
 
 
@@ -64,7 +69,10 @@ def state() -> tuple:
         for s in Story.objects.order_by("pk").prefetch_related(sections, "tags")
     ]
     tags = sorted(Tag.objects.values_list("name", "slug"))
-    return stories, tags, Tag.objects.count(), Story.objects.count()
+    corrections = sorted(
+        Correction.objects.values_list("pk", "story_id", "kind", "text", "published_at")
+    )
+    return stories, tags, Tag.objects.count(), Story.objects.count(), corrections
 
 
 @pytest.mark.parametrize("role", ["anonymous", "reporter", "editor"])
