@@ -4,9 +4,11 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from articles import search
 from articles.models import Story
+from articles.takes import Correction
 from tests.factories import make_story
 
 pytestmark = pytest.mark.django_db
@@ -15,6 +17,8 @@ HIDDEN = {
     "draft": {"status": Story.Status.DRAFT},
     "scheduled": {"ago": -timedelta(hours=1)},
     "published without a time": {"ago": None},
+    "embargoed": {"embargo": timezone.now() + timedelta(hours=1)},
+    "killed": {"status": Story.Status.KILLED},
 }
 
 
@@ -37,6 +41,10 @@ def stories():
         )
         for name, state in HIDDEN.items()
     ]
+    for story in [public, *hidden]:
+        Correction.objects.create(
+            story=story, text="Corrects the place.", story_version=1, published_at=timezone.now()
+        )
     search.refresh_all()  # the factory writes rows directly, as no editor would
     return public, hidden
 
@@ -53,6 +61,8 @@ def public_addresses(public: Story) -> list[str]:
         reverse("articles:feed_atom"),
         reverse("articles:tag_feed_rss", args=["ceasefire"]),
         reverse("articles:tag_feed_atom", args=["ceasefire"]),
+        reverse("articles:corrections"),
+        reverse("articles:corrections_feed"),
         reverse("sitemap"),
         reverse("news_sitemap"),
         reverse("articles:api_stories"),
@@ -75,7 +85,8 @@ def test_hidden_stories_appear_on_no_public_path(client, stories):
 
 
 def test_hidden_stories_have_no_address_of_their_own(client, stories):
-    """Their story pages and API documents are 404, like stories that do not exist."""
+    """Their story pages and API documents are 404, like stories that do not exist; a killed
+    story's are 410 Gone and ninjs "canceled", with nothing of what it said."""
     _, hidden = stories
     for story in hidden:
         when = story.published_at or story.created_at
@@ -83,5 +94,14 @@ def test_hidden_stories_have_no_address_of_their_own(client, stories):
             "articles:story",
             kwargs={"year": when.year, "month": when.month, "day": when.day, "slug": story.slug},
         )
-        assert client.get(url).status_code == 404
-        assert client.get(reverse("articles:api_story", args=[story.pk])).status_code == 404
+        page = client.get(url)
+        document = client.get(reverse("articles:api_story", args=[story.pk]))
+        if story.status == Story.Status.KILLED:
+            assert page.status_code == 410
+            assert "Embargoed ceasefire" not in page.content.decode()
+            assert document.status_code == 200
+            assert document.json()["pubstatus"] == "canceled"
+            assert "Yevlakh" not in document.content.decode()
+        else:
+            assert page.status_code == 404
+            assert document.status_code == 404
