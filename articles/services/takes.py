@@ -39,7 +39,7 @@ from articles.models import Section, Story, Take
 from articles.services.editing import save_story
 from articles.services.lifecycle import mark_killed, prepare_correction
 from articles.services.permissions import can_publish, require
-from articles.services.wire_copy import build_take
+from articles.services.wire_copy import build_sections, build_take
 from articles.slugs import place_slug
 from articles.takes import was_live
 
@@ -270,15 +270,7 @@ def _embargo_for(parsed: wire.WireStory, *, story: Story, now: datetime) -> date
 
 def _replace_sections(story: Story, parsed: wire.WireStory) -> None:
     story.sections.all().delete()
-    Section.objects.bulk_create(
-        Section.of_paragraphs(
-            story=story,
-            position=position,
-            subheading=section.subheading or "",
-            paragraphs=section.paragraphs,
-        )
-        for position, section in enumerate(parsed.sections)
-    )
+    Section.objects.bulk_create(build_sections(parsed, story=story))
 
 
 def _save(story: Story, *, user, comment: str) -> None:

@@ -194,7 +194,12 @@ def build_story(
         source_text=parsed.source_text,
         source_checksum=parsed.checksum,
     )
-    sections = [
+    return story, build_sections(parsed, story=story)
+
+
+def build_sections(parsed: wire.WireStory, *, story: Story) -> list[Section]:
+    """Unsaved sections of ``story`` for the parsed copy's, in order."""
+    return [
         Section.of_paragraphs(
             story=story,
             position=position,
@@ -203,7 +208,6 @@ def build_story(
         )
         for position, section in enumerate(parsed.sections)
     ]
-    return story, sections
 
 
 def build_take(parsed: wire.WireStory, *, story: Story, received_at: datetime) -> Take:
