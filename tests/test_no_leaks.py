@@ -17,7 +17,7 @@ HIDDEN = {
     "draft": {"status": Story.Status.DRAFT},
     "scheduled": {"ago": -timedelta(hours=1)},
     "published without a time": {"ago": None},
-    "embargoed": {"embargo": timezone.now() + timedelta(hours=1)},
+    "embargoed": {"embargo": timedelta(hours=1)},  # from now, when the test runs
     "killed": {"status": Story.Status.KILLED},
 }
 
@@ -37,7 +37,7 @@ def stories():
             dateline_place="BAKU",
             tags=["Ceasefire"],
             sections=[("", ["Ceasefire talks in Yevlakh, embargoed."])],
-            **state,
+            **_fields(state),
         )
         for name, state in HIDDEN.items()
     ]
@@ -47,6 +47,13 @@ def stories():
         )
     search.refresh_all()  # the factory writes rows directly, as no editor would
     return public, hidden
+
+
+def _fields(state: dict) -> dict:
+    """A state's fields, its embargo (given as a time from now) made a moment."""
+    if "embargo" in state:
+        return {**state, "embargo": timezone.now() + state["embargo"]}
+    return state
 
 
 def public_addresses(public: Story) -> list[str]:
