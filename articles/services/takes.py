@@ -70,7 +70,6 @@ class Match:
     """The story a take belongs to, or why there is none (``reason``, one line)."""
 
     story: Story | None
-    candidates: tuple[Story, ...] = ()
     reason: str = ""
     named: bool = False
     """Named by the editor (a sidecar, the desk), not found by the match."""
@@ -114,13 +113,16 @@ def find_story(
     if dateline is None or not dateline.place:
         return Match(None, reason=f'{label} headed "{parsed.headline}" has no dateline to match')
     at = take_time(parsed, now=now)
-    candidates = tuple(nearby_stories(parsed, at=at, same_credit=True))
-    matching = [s for s in candidates if _headed(s, parsed.headline)]
+    matching = [
+        story.pk
+        for story in _in_window(parsed, at=at, same_credit=True)
+        .only("pk", "headline")
+        .prefetch_related(Prefetch("takes", queryset=Take.objects.only("story", "headline")))
+        if _headed(story, parsed.headline)
+    ]
     if len(matching) == 1:
-        found = matching[0]
-        if lock:
-            found = _read(Story.objects.select_for_update().filter(pk=found.pk)).get()
-        return Match(found, candidates=candidates)
+        stories = Story.objects.select_for_update() if lock else Story.objects.all()
+        return Match(_read(stories.filter(pk=matching[0])).get())
     origin = dateline.place + (f" ({dateline.credit})" if dateline.credit else "")
     hours = int(MATCH_WINDOW.total_seconds() // 3600)
     if not matching:
@@ -129,36 +131,43 @@ def find_story(
             f"within {hours} hours"
         )
     else:
-        ids = ", ".join(str(pk) for pk in sorted(s.pk for s in matching))
+        ids = ", ".join(str(pk) for pk in sorted(matching))
         reason = (
             f'{label} headed "{parsed.headline}" from {origin}: {len(matching)} stories '
             f"match (ids {ids})"
         )
-    return Match(None, candidates=candidates, reason=reason)
+    return Match(None, reason=reason)
 
 
 def nearby_stories(
     parsed: wire.WireStory, *, at: datetime, same_credit: bool = False, limit: int = 50
 ) -> list[Story]:
-    """Stories from the take's dateline place (and credit) with a take within
-    :data:`MATCH_WINDOW` of ``at``, latest first, their takes' headlines prefetched: the
-    match's candidates, and the wire desk's list to choose another story from."""
+    """The latest ``limit`` stories from the take's dateline place (and credit) with a
+    take within :data:`MATCH_WINDOW` of ``at``, latest first, their takes' headlines
+    prefetched: the wire desk's list to choose another story from."""
+    stories = (
+        _read(_in_window(parsed, at=at, same_credit=same_credit))
+        .prefetch_related(Prefetch("takes", queryset=Take.objects.only("story", "headline")))
+        .order_by("-latest_take", "-pk")
+    )
+    return list(stories[:limit])
+
+
+def _in_window(parsed: wire.WireStory, *, at: datetime, same_credit: bool):
+    """Stories from the take's dateline place (and credit, case aside) whose latest take
+    (or publication) is within :data:`MATCH_WINDOW` of ``at``; every one of them, however
+    busy the bureau: the match compares each one's headlines."""
     dateline = parsed.dateline
     if dateline is None or not dateline.place:
-        return []
+        return Story.objects.none()
     stories = Story.objects.filter(
         place_slug=place_slug(dateline.place), dateline_place__iexact=dateline.place
     )
     if same_credit:
         stories = stories.filter(dateline_credit__iexact=dateline.credit)
-    stories = (
-        _read(stories)
-        .annotate(latest_take=Coalesce(Max("takes__received_at"), "published_at", "created_at"))
-        .filter(latest_take__gte=at - MATCH_WINDOW, latest_take__lte=at + MATCH_WINDOW)
-        .prefetch_related(Prefetch("takes", queryset=Take.objects.only("story", "headline")))
-        .order_by("-latest_take", "-pk")
-    )
-    return list(stories[:limit])
+    return stories.annotate(
+        latest_take=Coalesce(Max("takes__received_at"), "published_at", "created_at")
+    ).filter(latest_take__gte=at - MATCH_WINDOW, latest_take__lte=at + MATCH_WINDOW)
 
 
 def named_story(*, story: int | None = None, slug: str | None = None, lock: bool = False) -> Story:

@@ -2,6 +2,8 @@
 story an editor names; none or several make a draft that says why, and nothing is
 imported twice."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from reversion.models import Revision
 
@@ -89,6 +91,38 @@ def test_two_matching_stories_make_a_draft_naming_both():
     assert f"2 stories match (ids {first.pk}, {other.pk})" in result.draft_reason
     assert result.describe().endswith(f": saved as a draft (story {result.story.pk})")
     assert Story.objects.count() == 3
+
+
+def busy_bureau(count: int) -> None:
+    """``count`` other stories from the seed's place and credit, filed between the seed
+    and its update: a busy day at the bureau."""
+    at = datetime(2023, 9, 21, 6, 0, tzinfo=UTC)
+    Story.objects.bulk_create(
+        Story(
+            headline=f"Baku brief {n}",
+            slug=f"baku-brief-{n}",
+            status=Story.Status.PUBLISHED,
+            published_at=at + timedelta(seconds=n),
+            dateline_place="BAKU",
+            place_slug="baku",
+            dateline_credit="BSS/AFP",
+        )
+        for n in range(count)
+    )
+
+
+def test_a_busy_bureau_does_not_hide_the_story_a_take_belongs_to():
+    """Every story of the place and credit in the window is compared, not the latest few:
+    the seed is found behind 120 newer stories, and a second match behind them is seen."""
+    seed = import_seed()
+    busy_bureau(120)
+    result = services.import_wire_copy(data=later_take())
+    assert (result.outcome, result.story.pk) == ("joined", seed.pk)
+    twin = Story.objects.get(slug="baku-brief-0")
+    Story.objects.filter(pk=twin.pk).update(headline=HEADLINE)
+    again = services.import_wire_copy(data=later_take("UPDATE 2-", stamp="21 Sep 2023, 15:00"))
+    assert again.outcome == "draft"
+    assert f"2 stories match (ids {seed.pk}, {twin.pk})" in again.draft_reason
 
 
 def test_a_take_without_a_dateline_is_a_draft_saying_so():
