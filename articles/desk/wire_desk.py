@@ -260,7 +260,14 @@ def _preview(request, model_admin, parsed, *, form=None, refused: str = ""):
 
 def _tell(request, result: services.ImportResult) -> None:
     story = result.story
-    if result.outcome == "joined":
+    if result.outcome == "joined" and result.newer:
+        messages.warning(
+            request,
+            f"“{story}” has a newer {result.newer} than this "
+            f"{services.take_label(result.kind, result.revision)}: it is kept in the "
+            "story's history, and the story's text is unchanged.",
+        )
+    elif result.outcome == "joined":
         messages.success(
             request,
             f"“{story}” now has the {services.take_label(result.kind, result.revision)} "

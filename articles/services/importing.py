@@ -73,6 +73,8 @@ class ImportResult:
     revision: int | None = None
     draft_reason: str = ""
     """Why a later take became a draft of its own: no earlier story, or several."""
+    newer: str = ""
+    """The story's newer take (``update 2``) when this older one was only kept."""
 
     @property
     def outcome(self) -> str:
@@ -87,10 +89,13 @@ class ImportResult:
         """One line for the operator: ``joined "Headline" (story 12) as update 2``."""
         story = self.story
         if self.outcome == "joined":
-            return (
+            line = (
                 f'joined "{story.headline}" (story {story.pk}) as '
                 f"{takes.take_label(self.kind, self.revision)}"
             )
+            if self.newer:
+                line += f", kept in its history only: the story has a newer {self.newer}"
+            return line
         if self.outcome == "unchanged":
             return f"already imported as story {story.pk}"
         if self.outcome == "draft":
@@ -249,8 +254,10 @@ def _import_wire_batch(
                 # checksum order, the order the batch insert takes its locks in.
                 for i in sorted(new, key=lambda i: checksums[i]):
                     results[i] = _save_one(copies[i], user=user, now=now)
-        # After the first takes, one at a time, in order: an update may join a story
-        # that this very batch made.
+        # After the first takes, one at a time, oldest first (by time, then update
+        # number; files come in any order, update10 before update2): an update may join
+        # a story that this very batch made, and a later one then follows it.
+        later.sort(key=lambda i: _take_order(copies[i].parsed, now=now))
         for i in later:
             results[i] = _import_take(copies[i], user=user, now=now)
         created = [r.story for r in results if isinstance(r, ImportResult) and r.created]
@@ -312,14 +319,24 @@ def _import_take(
                 return ImportResult(
                     story=story, created=True, draft_reason=match.reason, **details
                 )
-            takes.apply_take(parsed, story=match.story, user=user, now=now)
-            return ImportResult(story=match.story, created=False, joined=True, **details)
+            _, newer = takes.apply_take(parsed, story=match.story, user=user, now=now)
+            return ImportResult(
+                story=match.story,
+                created=False,
+                joined=True,
+                newer=takes.take_label(newer.kind, newer.revision) if newer else "",
+                **details,
+            )
     except takes.TakeRefused as exc:
         return exc
     except ValidationError as exc:  # a service's refusal (a correction's text, say)
         return takes.TakeRefused(" ".join(exc.messages))
     except (IntegrityError, DataError) as exc:
         return exc
+
+
+def _take_order(parsed, *, now: datetime) -> tuple:
+    return (takes.take_time(parsed, now=now), parsed.revision or 0)
 
 
 def _save_one(copy: WireCopy, *, user, now: datetime) -> ImportResult | DatabaseError:

@@ -209,9 +209,16 @@ def check_may_apply(parsed: wire.WireStory, *, story: Story, user) -> None:
         )
 
 
-def apply_take(parsed: wire.WireStory, *, story: Story, user, now: datetime) -> Take:
+def apply_take(
+    parsed: wire.WireStory, *, story: Story, user, now: datetime
+) -> tuple[Take, Take | None]:
     """Add ``parsed``, a later take, to ``story`` and act on it (the module's rules); the
-    saved :class:`Take`. In one transaction: refused or failed, nothing of it is written.
+    saved :class:`Take`, and the story's newer take when it was only kept (below). In one
+    transaction: refused or failed, nothing of it is written.
+
+    A take older than one the story already has (delayed, or replayed) is kept in the
+    history and changes nothing else: its words are not the latest. A correction among
+    them is prepared for the desk to judge, not published. A kill always applies.
 
     Raises ``PermissionDenied`` (:func:`check_may_apply`), and :class:`TakeRefused` for an
     embargo that a story already public cannot honour.
@@ -225,7 +232,13 @@ def apply_take(parsed: wire.WireStory, *, story: Story, user, now: datetime) -> 
                 comment = mark_killed(story, note=parsed.note or "kill notice from the wire")
                 _save(story, user=user, comment=comment)
             take.save()
-        return take
+        return take, None
+    if (newer := newer_take(parsed, story=story, at=at)) is not None:
+        with transaction.atomic():
+            take.save()
+            if parsed.kind == "correction":
+                _correct(parsed, story=story, take=take, user=user, publish=False)
+        return take, newer
     embargo = _embargo_for(parsed, story=story, now=now)
     # One revision for the story and its new sections, as restore_version makes one.
     with transaction.atomic(), reversion.create_revision():
@@ -241,17 +254,38 @@ def apply_take(parsed: wire.WireStory, *, story: Story, user, now: datetime) -> 
         take.save()
         if parsed.kind == "correction":
             may_publish = user is None or can_publish(user)
-            prepare_correction(
+            _correct(
+                parsed,
                 story=story,
-                user=user,
-                text=parsed.note or CORRECTION_WITHOUT_NOTE,
                 take=take,
+                user=user,
                 publish=may_publish and story.status == Story.Status.PUBLISHED,
             )
             if story.revised_at != at:  # publishing it said "now": the take's time it is
                 Story.objects.filter(pk=story.pk).update(revised_at=at)
                 story.revised_at = at
-    return take
+    return take, None
+
+
+def newer_take(parsed: wire.WireStory, *, story: Story, at: datetime) -> Take | None:
+    """The story's latest take if it is newer than ``parsed`` (filed at ``at``): later, or
+    at the same minute with a higher update number. None when ``parsed`` is the latest."""
+    latest = story.takes.order_by("-received_at", "-revision", "-pk").first()
+    if latest is None or latest.received_at < at:
+        return None
+    if latest.received_at == at and (latest.revision or 0) <= (parsed.revision or 0):
+        return None
+    return latest
+
+
+def _correct(parsed: wire.WireStory, *, story: Story, take: Take, user, publish: bool) -> None:
+    prepare_correction(
+        story=story,
+        user=user,
+        text=parsed.note or CORRECTION_WITHOUT_NOTE,
+        take=take,
+        publish=publish,
+    )
 
 
 def revision_comment(parsed: wire.WireStory) -> str:

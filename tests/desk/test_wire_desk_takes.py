@@ -15,6 +15,7 @@ from tests.factories import make_story
 from tests.services.takes_helpers import (
     HEADLINE,
     NEW_TOLL,
+    OLD_TOLL,
     first_paragraph,
     import_seed,
     later_take,
@@ -81,6 +82,24 @@ def test_saving_the_chosen_story_applies_the_update(admin_client, url):
     assert Story.objects.get(pk=story.pk).takes.count() == 2
     assert NEW_TOLL in first_paragraph(story)
     assert Story.objects.count() == 1
+
+
+def test_an_older_take_is_kept_and_the_editor_told_so(admin_client, url):
+    """The story has update 2 already: update 1, saved from the desk, changes nothing."""
+    story = import_seed()
+    second = "a military operation that they said killed 213 people."
+    services.import_wire_copy(
+        data=later_take("UPDATE 2-", stamp="21 Sep 2023, 15:00", text=(OLD_TOLL, second))
+    )
+    response = admin_client.post(
+        url, {"copy": later_take(), "target": "story", "story": story.pk, "_create": "1"}
+    )
+    assert told(response) == (
+        f"“{HEADLINE}” has a newer update 2 than this update 1: it is kept in the story's "
+        "history, and the story's text is unchanged."
+    )
+    assert second in first_paragraph(story)
+    assert story.takes.count() == 3
 
 
 def test_a_take_with_no_story_says_why_and_imports_as_new(admin_client, url):

@@ -192,3 +192,71 @@ def test_a_join_is_made_current_after_commit_like_any_save():
     assert story.pk in changes.story_ids
     assert story.pk in changes.edited
     assert {f"story-{story.pk}", "corrections"} <= effects.keys_of(changes)
+
+
+# Takes out of order
+
+SECOND = "a military operation that they said killed 213 people, officials said."
+
+
+def test_an_older_take_after_a_newer_one_is_kept_but_changes_nothing(commit):
+    """UPDATE 2 at 15:00, then a delayed UPDATE 1 of 14:10: the story keeps update 2's
+    words and time; update 1 is in the history, and the line says why it did nothing."""
+    with commit():
+        story = import_seed()
+        services.import_wire_copy(
+            data=later_take("UPDATE 2-", stamp="21 Sep 2023, 15:00", text=(OLD_TOLL, SECOND)),
+            publish=True,
+        )
+    state = Story.objects.values().get(pk=story.pk)
+    with commit():
+        late = services.import_wire_copy(data=later_take(), publish=True)
+    assert late.describe() == (
+        f'joined "{HEADLINE}" (story {story.pk}) as update 1, kept in its history only: '
+        "the story has a newer update 2"
+    )
+    assert Story.objects.values().get(pk=story.pk) == state
+    assert SECOND in first_paragraph(story)
+    assert [(t.kind, t.revision) for t in story.takes.order_by("received_at")] == [
+        ("original", None),
+        ("update", 1),
+        ("update", 2),
+    ]
+
+
+def test_an_older_correction_is_prepared_for_the_desk_not_published(commit):
+    with commit():
+        story = import_seed()
+        services.import_wire_copy(
+            data=later_take("UPDATE 2-", stamp="21 Sep 2023, 15:00", text=(OLD_TOLL, SECOND))
+        )
+        late = services.import_wire_copy(data=later_take("CORRECTED-", note="Corrects toll"))
+    assert late.newer == "update 2"
+    correction = Correction.objects.get()
+    assert (correction.story_id, correction.text, correction.published_at) == (
+        story.pk,
+        "Corrects toll",
+        None,
+    )
+    assert SECOND in first_paragraph(story)
+
+
+def test_a_batch_applies_its_takes_oldest_first_whatever_their_order():
+    """update 2 listed before update 1 (as update10 sorts before update2): update 1 joins
+    first, update 2 last, and the story ends with update 2's words."""
+    copies = [
+        later_take("UPDATE 2-", stamp="21 Sep 2023, 15:00", text=(OLD_TOLL, SECOND)),
+        later_take(),
+        seed_text(),
+    ]
+    results = services.import_wire_batch(
+        [services.WireCopy(services.parse_copy(copy), publish=True) for copy in copies]
+    )
+    assert [(r.outcome, r.revision, r.newer) for r in results] == [
+        ("joined", 2, ""),
+        ("joined", 1, ""),
+        ("created", None, ""),
+    ]
+    story = results[2].story
+    assert SECOND in first_paragraph(story)
+    assert Story.objects.get(pk=story.pk).revised_at == datetime(2023, 9, 21, 9, 0, tzinfo=UTC)
