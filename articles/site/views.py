@@ -152,12 +152,15 @@ def _render_story(request, story: Story, *, preview: bool = False):
 
 
 def latest_note(story: Story) -> str:
-    """The agency's note on its latest update, refile or correction that has one: what
-    changed, in its words ("Adds death toll in paragraph 2"); "" without one."""
+    """The agency's note on the take that made the story's last update (an update, refile
+    or correction filed at its ``revised_at``): what changed, in its words ("Adds death
+    toll in paragraph 2"). "" when that take has none, or when the desk made the update
+    (a correction published by hand): an earlier take's note would tell of another change.
+    """
     take = (
-        Take.objects.filter(story=story, kind__in=NOTED_TAKES)
+        Take.objects.filter(story=story, kind__in=NOTED_TAKES, received_at=story.revised_at)
         .exclude(note="")
-        .order_by("-received_at", "-pk")
+        .order_by("-pk")
         .only("note")
         .first()
     )

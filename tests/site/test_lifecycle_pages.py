@@ -56,18 +56,22 @@ def text_of(html: str) -> str:
 
 
 def test_an_update_says_updated_with_the_agency_note(client):
-    """ "Updated <time>" from revised_at, with the note of the latest noted update take."""
+    """ "Updated <time>" from revised_at, with the note of the take filed then; a later
+    take without a note, or a later change by the desk, shows no earlier take's note."""
     story = make_story(headline="Quake toll rises")
     take(story, Take.Kind.UPDATE, "Adds death toll in paragraph 2", ago=timedelta(minutes=20))
-    take(story, Take.Kind.REFILE, "Refiles to fix typo in headline", ago=timedelta(minutes=10))
-    take(story, Take.Kind.UPDATE, "", ago=timedelta(minutes=5))  # no note: not shown
-    revised = timezone.now() - timedelta(minutes=5)
-    revise(story, revised)
+    refile = take(story, Take.Kind.REFILE, "Refiles to fix typo", ago=timedelta(minutes=10))
+    revise(story, refile.received_at)
     html = client.get(story.get_absolute_url()).content.decode()
-    stamp = iso_seconds(timezone.localtime(revised))
+    stamp = iso_seconds(timezone.localtime(refile.received_at))
     assert f'· Updated <time datetime="{stamp}">' in html
-    assert '<p class="update-note">Refiles to fix typo in headline</p>' in html
+    assert '<p class="update-note">Refiles to fix typo</p>' in html
     assert "Adds death toll" not in html
+    for later in (take(story, Take.Kind.UPDATE, "", ago=timedelta(minutes=5)).received_at, None):
+        revise(story, later or timezone.now())  # a noteless update, then the desk's change
+        html = client.get(story.get_absolute_url()).content.decode()
+        assert "· Updated <time" in html
+        assert "update-note" not in html and "Refiles to fix typo" not in html
 
 
 def test_a_desk_save_alone_says_no_updated(client, editor):
