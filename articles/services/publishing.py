@@ -25,6 +25,9 @@ from articles.services.permissions import require_publisher
 from articles.slugs import first_free
 
 SCHEDULE_IN_THE_FUTURE = "To schedule a story, give a publication time in the future."
+KILLED_NOT_UNPUBLISHED = (
+    "This story was killed: it is off the site already. Reinstate it first to make it a draft."
+)
 KILLED_NOT_PUBLISHED = (
     "This story was killed: reinstate it to bring it back (the publish permission is needed)."
 )
@@ -120,7 +123,11 @@ def mark_published_at_embargo(story: Story) -> str:
 
 
 def mark_unpublished(story: Story) -> str:
-    """Take the story off the public site; it keeps its time for when it comes back."""
+    """Take the story off the public site; it keeps its time for when it comes back.
+    Refused for a killed story: it is off the site already, and a draft would lose the
+    kill that partners and its 410 answer tell of (reinstate it first)."""
+    if story.status == Story.Status.KILLED:
+        raise ValidationError(KILLED_NOT_UNPUBLISHED, code="killed")
     story.status = Story.Status.DRAFT
     return "Unpublished"
 

@@ -329,6 +329,25 @@ def test_kill_action_asks_for_a_note_then_kills_each_story(client, editor):
     assert list(Story.objects.killed()) == [stories[1]]
 
 
+def test_unpublishing_a_killed_story_is_refused_and_it_stays_killed(client, editor):
+    """The list's unpublish action would make a killed story a draft, losing the kill (its
+    410, ninjs canceled): refused with the reason; the live story beside it goes."""
+    killed = make_story(headline="Killed one", status=Story.Status.KILLED)
+    live = make_story(headline="Live one")
+    client.force_login(editor)
+    response = client.post(
+        LIST_URL, {"action": "unpublish", "_selected_action": [killed.pk, live.pk]}, follow=True
+    )
+    said = [str(message) for message in response.context["messages"]]
+    assert said == [
+        "“Killed one”: This story was killed: it is off the site already. Reinstate it "
+        "first to make it a draft.",
+        "1 story unpublished.",
+    ]
+    assert Story.objects.get(pk=killed.pk).status == Story.Status.KILLED
+    assert Story.objects.get(pk=live.pk).status == Story.Status.DRAFT
+
+
 @pytest.mark.parametrize("name", ["articles_story_kill", "articles_story_reinstate"])
 def test_reporters_cannot_kill_or_reinstate(client, reporter, editor, name):
     """A reporter's GET and POST are refused with 403, and nothing changes."""
