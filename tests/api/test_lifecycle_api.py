@@ -31,25 +31,35 @@ CANCELED = Draft202012Validator(
 )
 
 
-def test_a_live_story_carries_its_version_and_when_readers_were_told(client, editor, commit):
-    """``version`` is the story's version; ``versioncreated`` the published correction's
-    time (revised_at), after the first publication."""
+def test_a_live_story_carries_its_version_and_when_readers_were_told(
+    client, editor, commit, monkeypatch
+):
+    """``version`` is the story's version; ``versioncreated`` when that version was made:
+    the published correction's time (revised_at), then the desk's save after it."""
     story = make_story(headline="Truce signed", ago=timedelta(days=1))
     document = get_json(client, detail_url(story.pk))
     assert (document["version"], document["pubstatus"]) == (str(story.version), "usable")
     with commit():
         services.prepare_correction(story=story, user=editor, text="Fixed.", publish=True)
     story.refresh_from_db()
+    corrected = get_json(client, detail_url(story.pk))
+    assert corrected["versioncreated"] == timezone.localtime(story.revised_at).isoformat(
+        timespec="seconds"
+    )
     story.headline = "Truce signed in Yevlakh"
+    later = timezone.now() + timedelta(hours=1)
+    monkeypatch.setattr(timezone, "now", lambda: later)  # the desk's fix, an hour on
     with commit():
         services.save_story(story=story, expected_version=story.version, user=editor)
     document = get_json(client, detail_url(story.pk))
     assert_valid(document)
+    story.refresh_from_db()
     assert document["version"] == str(story.version) != "1"
-    assert document["versioncreated"] == timezone.localtime(story.revised_at).isoformat(
+    assert document["versioncreated"] == timezone.localtime(story.updated_at).isoformat(
         timespec="seconds"
     )
-    assert document["versioncreated"] > document["firstcreated"]
+    assert story.updated_at == later
+    assert document["versioncreated"] > corrected["versioncreated"] > document["firstcreated"]
 
 
 def test_a_killed_story_is_canceled_with_no_text(client, editor, commit):
