@@ -196,10 +196,12 @@ def tag_changed(sender, instance: Tag, created: bool = False, **kwargs) -> None:
 @receiver(post_delete, sender=Correction)
 def correction_changed(sender, instance: Correction, raw: bool = False, **kwargs) -> None:
     """A correction published, changed or deleted: its story's page, the corrections page
-    and feed (a prepared one is on no page yet)."""
+    and feed, and the sitemap, whose lastmod is its time (a prepared one is on no page
+    yet). The feeds carry the story's own key."""
     if instance.published_at is not None or raw:
         story = instance.story_id
-        _record(Changes(keys={surrogate.story(story), surrogate.CORRECTIONS}))
+        keys = {surrogate.story(story), surrogate.CORRECTIONS, surrogate.SITEMAP}
+        _record(Changes(keys=keys))
 
 
 def keys_of(changes: Changes) -> set[str]:

@@ -154,6 +154,32 @@ def test_atom_updated_follows_the_update_and_the_id_stays(client):
     assert rss.id == before.id
 
 
+def lastmod_of(client, story: Story) -> str:
+    tree = ElementTree.fromstring(client.get("/sitemap.xml").content)
+    (lastmod,) = [
+        url.find("sm:lastmod", SITEMAP_NS).text
+        for url in tree.findall("sm:url", SITEMAP_NS)
+        if url.find("sm:loc", SITEMAP_NS).text.endswith(story.get_absolute_url())
+    ]
+    return lastmod
+
+
+def test_a_correction_published_makes_cached_feeds_and_sitemap_current(client, editor, commit):
+    """The correction is the story's latest change: the cached sitemap's lastmod and the
+    Atom entry's <updated> move to it at once, not when their lifetime ends."""
+    story = make_story(ago=timedelta(days=3))
+    Story.objects.filter(pk=story.pk).update(updated_at=story.published_at)
+    assert lastmod_of(client, story) == timezone.localtime(story.published_at).date().isoformat()
+    client.get(reverse("articles:feed_atom"))
+    assert client.get("/sitemap.xml").has_header("Age")  # cached
+    with commit():
+        services.prepare_correction(story=story, user=editor, text="Fixed.", publish=True)
+    story.refresh_from_db()
+    assert lastmod_of(client, story) == timezone.localtime(story.revised_at).date().isoformat()
+    entry = feedparser.parse(client.get(reverse("articles:feed_atom")).content).entries[0]
+    assert entry.updated == timezone.localtime(story.revised_at).isoformat()
+
+
 def test_sitemap_lastmod_counts_the_update(client):
     """An update readers were told of after the last save is the story's lastmod."""
     story = make_story(ago=timedelta(days=3))
