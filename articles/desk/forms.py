@@ -19,6 +19,7 @@ from taggit.forms import TagField
 from articles import services, wire
 from articles.models import TAG_MAX_LENGTH, Correction, Section, Story
 from articles.services import history
+from articles.services.editing import EMBARGO_EDITORS_ONLY, embargo_shortened
 from articles.services.lifecycle import CORRECTION_MAX_LENGTH
 
 PUBLICATION_MARKS = {
@@ -164,10 +165,10 @@ class StoryAdminForm(PublishableTextMixin, forms.ModelForm):
         if self.instance.pk:
             # Inside the admin's transaction: on PostgreSQL the row stays locked until
             # this save commits, so a second editor's save waits, then sees the change.
-            version, status = (
+            version, status, embargo = (
                 Story.objects.select_for_update()
                 .filter(pk=self.instance.pk)
-                .values_list("version", "status")
+                .values_list("version", "status", "embargo")
                 .get()
             )
             expected = cleaned.get("expected_version")
@@ -178,6 +179,12 @@ class StoryAdminForm(PublishableTextMixin, forms.ModelForm):
                     "This story is published, so only editors can change it now. Your "
                     "changes are not saved; they are still in the form below to copy."
                 )
+            if (
+                not self.can_publish
+                and "embargo" in cleaned
+                and embargo_shortened(embargo, cleaned["embargo"])
+            ):
+                self.add_error("embargo", EMBARGO_EDITORS_ONLY)
         button = next((name for name in PUBLICATION_MARKS if name in self.data), None)
         if (
             cleaned.get("status") == Story.Status.PUBLISHED

@@ -11,6 +11,7 @@ moment cannot both win: the second gets :class:`StaleEdit`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 import reversion
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -39,17 +40,31 @@ class StaleEdit(Exception):
         )
 
 
+EMBARGO_EDITORS_ONLY = "Only editors can lift an embargo or bring it forward."
+
+
+def embargo_shortened(stored: datetime | None, new: datetime | None) -> bool:
+    """Whether changing the embargo from ``stored`` to ``new`` lifts one still to come or
+    brings it forward: an editor's decision (a reporter may set one, or push it back)."""
+    if stored is None or stored <= timezone.now():
+        return False
+    return new is None or new < stored
+
+
 def _lock_for_change(story: Story, *, user) -> None:
     """Inside a transaction: lock the story's row and refuse a user without the publish
-    permission if it is published as stored, or would be published by this save."""
+    permission if it is published as stored, or would be published by this save, or if
+    the save lifts an embargo still to come or brings it forward."""
     if can_publish(user):
         return
-    stored = (
+    stored, embargo = (
         Story.objects.select_for_update()
         .filter(pk=story.pk)
-        .values_list("status", flat=True)
+        .values_list("status", "embargo")
         .first()
-    )
+    ) or (None, None)
+    if embargo_shortened(embargo, story.embargo):
+        raise PermissionDenied(EMBARGO_EDITORS_ONLY)
     if stored == Story.Status.KILLED:
         raise PermissionDenied("This story was killed; only editors can change it.")
     if stored == Story.Status.PUBLISHED:

@@ -5,6 +5,7 @@ and reinstating (editors only)."""
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone
 
@@ -361,3 +362,30 @@ def test_reporters_cannot_kill_or_reinstate(client, reporter, editor, name):
     assert Story.objects.get(pk=story.pk).status == story.status
     assert Story.objects.get(pk=story.pk).version == story.version
     assert Correction.objects.count() == 0
+
+
+def test_a_reporter_cannot_lift_or_bring_forward_an_embargo(client, reporter):
+    """A reporter may push an embargo back, not lift it or bring it forward: the form says
+    so on the field and saves nothing, and the service refuses a crafted save too."""
+    embargo = in_hours(6).replace(microsecond=0)
+    story = make_story(status=Story.Status.DRAFT, ago=None, embargo=embargo)
+    client.force_login(reporter)
+    for changed in ({"embargo_0": "", "embargo_1": ""}, split(in_hours(1))):
+        data = story_form_data(story, headline="Lifted", **changed)
+        response = client.post(change_url(story), data)
+        assert response.context["adminform"].form.errors["embargo"] == [
+            "Only editors can lift an embargo or bring it forward."
+        ]
+    for earlier in (None, in_hours(1)):
+        story = Story.objects.get(pk=story.pk)
+        story.embargo = earlier
+        with pytest.raises(PermissionDenied, match="Only editors can lift an embargo"):
+            services.save_story(story=story, expected_version=story.version, user=reporter)
+    assert Story.objects.values_list("embargo", "headline").get(pk=story.pk) == (
+        embargo,
+        story.headline,
+    )
+    later = in_hours(8).replace(microsecond=0)
+    response = client.post(change_url(story), story_form_data(story, **split(later)))
+    assert response.status_code == 302
+    assert Story.objects.get(pk=story.pk).embargo == later
