@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from articles import wire
 from articles.models import Correction, Story, Take
+from articles.services import history
 from articles.services.editing import save_story
 from articles.services.permissions import require, require_publisher
 
@@ -32,11 +33,26 @@ def mark_killed(story: Story, *, note: str = "") -> str:
 
 
 def mark_reinstated(story: Story) -> str:
-    """Bring a killed story back to readers, at its address and time."""
+    """Bring a killed story back as it was before the kill: to readers, at its address and
+    time, if it was published; a draft if it was one (a kill notice can come for a story
+    never published, and reinstating must not publish it)."""
     if story.status != Story.Status.KILLED:
         raise ValidationError("Only a killed story can be reinstated.", code="not_killed")
-    story.status = Story.Status.PUBLISHED
+    story.status = status_before_kill(story)
+    if story.status == Story.Status.DRAFT:
+        return "Reinstated as a draft"
     return "Reinstated"
+
+
+def status_before_kill(story: Story) -> str:
+    """The status of the story's latest revision that was not killed: published or draft
+    (published when its history has none, as for a story killed before revisions were
+    kept)."""
+    for version in history.story_versions(story.pk):
+        status = version.field_dict.get("status")
+        if status in (Story.Status.DRAFT, Story.Status.PUBLISHED):
+            return status
+    return Story.Status.PUBLISHED
 
 
 def kill_story(

@@ -389,3 +389,20 @@ def test_a_reporter_cannot_lift_or_bring_forward_an_embargo(client, reporter):
     response = client.post(change_url(story), story_form_data(story, **split(later)))
     assert response.status_code == 302
     assert Story.objects.get(pk=story.pk).embargo == later
+
+
+def test_reinstating_brings_back_the_state_before_the_kill(editor, commit):
+    """A published story comes back published; a draft killed by a wire notice comes back
+    a draft, never published by the reinstatement."""
+    live = make_story(headline="Live")
+    draft = make_story(headline="Draft", status=Story.Status.DRAFT)
+    for story in (live, draft):
+        with commit():
+            services.kill_story(story=story, user=editor)
+        with commit():
+            services.reinstate_story(story=Story.objects.get(pk=story.pk), user=editor)
+    assert Story.objects.get(pk=live.pk).status == Story.Status.PUBLISHED
+    assert Story.objects.get(pk=draft.pk).status == Story.Status.DRAFT
+    assert not Story.objects.published().filter(pk=draft.pk).exists()
+    (latest, *_) = history.story_versions(draft.pk)
+    assert latest.revision.comment == "Reinstated as a draft"
