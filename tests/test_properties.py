@@ -3,6 +3,7 @@
 import threading
 from datetime import timedelta
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from django.core.cache import cache
@@ -10,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
@@ -26,12 +27,14 @@ SEED = (
     / "afp-2023-09-21-azerbaijan-claims-victory-karabakh.txt"
 )
 
-minutes = st.integers(min_value=-600, max_value=600)
+# Times a few minutes off (inside a cached page's lifetime) as well as hours off.
+minutes = st.one_of(st.integers(-5, 5), st.integers(min_value=-600, max_value=600))
+ahead = st.one_of(st.integers(1, 4), st.integers(5, 600))
 actions = st.lists(
     st.one_of(
         st.tuples(st.just("publish"), st.integers(0, 2)),
         st.tuples(st.just("unpublish"), st.integers(0, 2)),
-        st.tuples(st.just("schedule"), st.integers(0, 2), st.integers(1, 600)),
+        st.tuples(st.just("schedule"), st.integers(0, 2), ahead),
         st.tuples(st.just("edit"), st.integers(0, 2)),
         st.tuples(st.just("backdate"), st.integers(0, 2), minutes),
         st.tuples(st.just("embargo"), st.integers(0, 2), minutes),
@@ -39,6 +42,7 @@ actions = st.lists(
         st.tuples(st.just("publish at embargo"), st.integers(0, 2)),
         st.tuples(st.just("kill"), st.integers(0, 2)),
         st.tuples(st.just("reinstate"), st.integers(0, 2)),
+        st.tuples(st.just("wait"), st.integers(0, 2), ahead),
     ),
     max_size=10,
 )
@@ -70,12 +74,17 @@ class PublicationProperties(TestCase):
         suppress_health_check=[HealthCheck.too_slow],
     )
     @given(starts=starts, actions=actions)
+    # Always tried: a time and an embargo passing inside cached pages' lifetime, alone.
+    @example(
+        starts=[("published", 3, None), ("published", -60, 2), ("draft", None, None)],
+        actions=[("wait", 0, 4)],
+    )
     def test_only_public_stories_reach_public_paths(self, starts, actions):
         """Whatever the statuses, times, embargoes and actions (publish, schedule, embargo,
-        kill, reinstate, edit…), a story is on a public path exactly when it is published,
-        its time has come and no embargo holds it; an embargoed or killed story reaches
-        none, and cached pages never lag behind. An action the services refuse (publishing
-        before the embargo, say) changes nothing."""
+        kill, reinstate, edit, and time passing), a story is on a public path exactly when
+        it is published, its time has come and no embargo holds it; an embargoed or killed
+        story reaches none, and cached pages (its own too) never lag behind. An action the
+        services refuse (publishing before the embargo, say) changes nothing."""
         editor = make_user(f"editor-{Story.objects.count()}", "Editor")
         now = timezone.now()
         stories = []
@@ -96,22 +105,39 @@ class PublicationProperties(TestCase):
                 story.tags.set(["Property"])
                 stories.append(story)
         client = Client()
-        for path in PUBLIC_PATHS:  # fill the cache before the actions
+        # Fill the cache before the actions: the lists, and each story's own page.
+        own = {s.pk: s.get_absolute_url() for s in stories if s.published_at is not None}
+        for path in [*PUBLIC_PATHS, *own.values()]:
             client.get(path)
-        for action, index, *args in actions:
-            # Each action commits, as in the desk: what it sets off runs after it.
-            story = Story.objects.get(pk=stories[index].pk)
-            before = Story.objects.filter(pk=story.pk).values().get()
-            try:
-                with self.captureOnCommitCallbacks(execute=True):
-                    act(story, action, args, editor)
-            except ValidationError:  # refused: nothing of it was written
-                assert Story.objects.filter(pk=story.pk).values().get() == before
+        offset = timedelta(0)  # "wait" moves the clock on: embargoes and times pass
+        real_now = timezone.now
+        with mock.patch.object(timezone, "now", lambda: real_now() + offset):
+            for action, index, *args in actions:
+                if action == "wait":
+                    offset += timedelta(minutes=args[0])
+                    continue
+                # Each action commits, as in the desk: what it sets off runs after it.
+                story = Story.objects.get(pk=stories[index].pk)
+                before = Story.objects.filter(pk=story.pk).values().get()
+                try:
+                    with self.captureOnCommitCallbacks(execute=True):
+                        act(story, action, args, editor)
+                except ValidationError:  # refused: nothing of it was written
+                    assert Story.objects.filter(pk=story.pk).values().get() == before
+            self.check_public_paths(client, stories, own)
+
+    def check_public_paths(self, client, stories, own):
         pages = {path: client.get(path).content.decode() for path in PUBLIC_PATHS}
         for story in Story.objects.filter(pk__in=[s.pk for s in stories]):
             if story.published_at is not None:  # its own address: 200 only when public
                 status = client.get(story.get_absolute_url()).status_code
                 assert (status == 200) == story.is_public, (story.publication, status)
+            if story.pk in own and own[story.pk] != story.get_absolute_url():
+                # Its address before the actions: moved on (301) only when public now
+                # (and only if readers could have seen it there: an address never public
+                # is not kept).
+                status = client.get(own[story.pk]).status_code
+                assert status in ((301, 404) if story.is_public else (404, 410)), status
             marker = story.headline.split()[-1]
             for path, body in pages.items():
                 shown = marker in body or f"/{story.slug}/" in body
