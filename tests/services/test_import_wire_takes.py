@@ -53,13 +53,25 @@ def test_one_line_per_file_says_what_became_of_it(tmp_path, capsys):
 
 
 def test_the_samples_once_refused_now_import(capsys):
-    """The embargoed sample is held until its embargo; a kill with no story is a draft."""
-    run(SAMPLES / "embargoed.txt", SAMPLES / "kill.txt")
+    """The embargoed sample is held until its embargo; a kill with no story is kept as a
+    draft, said on stderr, and the command fails: the story it withdraws may be public."""
+    kill = SAMPLES / "kill.txt"
+    with pytest.raises(CommandError) as failure:
+        run(SAMPLES / "embargoed.txt", kill)
     embargoed = Story.objects.get(headline="Karabakh talks to resume, envoys say")
     assert embargoed.embargo == embargoed.published_at
     assert not Story.objects.published(at=embargoed.embargo.replace(minute=0)).exists()
-    output = capsys.readouterr().out
-    assert f'kill notice with no earlier story headed "{HEADLINE}" from BAKU (Reuters)' in output
+    draft = Story.objects.exclude(pk=embargoed.pk).get()
+    assert draft.status == Story.Status.DRAFT
+    assert str(failure.value) == (
+        f"Kill notices that matched no story: 1 (kept as drafts: {draft.pk}). What they "
+        "withdraw may still be public: find it and kill it in the desk."
+    )
+    assert failure.value.returncode == 1
+    output = capsys.readouterr()
+    assert f"{kill}: kill notice with no earlier story headed " in output.err
+    assert f'"{HEADLINE}" from BAKU (Reuters) within 72 hours: saved as a draft' in output.err
+    assert "kill notice" not in output.out
 
 
 @pytest.mark.parametrize("key", ["story", "slug"])

@@ -29,7 +29,8 @@ class Command(BaseCommand):
         'Tags, status and the story a take belongs to (story = ID or slug = "SLUG") come '
         "from an editorial sidecar (FILE with a .toml suffix) when there is one, else tags "
         "are suggested from the text. "
-        "A bad file is reported and skipped; the exit status is 1 if any file failed. "
+        "A bad file is reported and skipped; the exit status is 1 if any file failed, or "
+        "if a kill notice matched no story. "
         "Ctrl-C or SIGTERM stops the import after the batch being saved."
     )
 
@@ -43,6 +44,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, files, publish, verbosity, **options):
         failed = done = 0
+        self.stranded_kills: list[int] = []
         with StopSignals() as stop, services.ImportSession() as session:
             try:
                 for start in range(0, len(files), BATCH_SIZE):
@@ -79,8 +81,17 @@ class Command(BaseCommand):
             if failed:
                 message += f" {failed} files could not be imported."
             raise CommandError(message, returncode=128 + stop.signum)
+        problems = []
         if failed:
-            raise CommandError(f"{failed} of {len(files)} files could not be imported.")
+            problems.append(f"{failed} of {len(files)} files could not be imported.")
+        if kills := self.stranded_kills:
+            ids = ", ".join(str(pk) for pk in kills)
+            problems.append(
+                f"Kill notices that matched no story: {len(kills)} (kept as drafts: {ids}). "
+                "What they withdraw may still be public: find it and kill it in the desk."
+            )
+        if problems:
+            raise CommandError(" ".join(problems))
 
     def report(self, outcomes, verbosity) -> int:
         """One line per file (errors always, the rest with verbosity); how many failed.
@@ -102,6 +113,10 @@ class Command(BaseCommand):
                 failed += 1
                 reason = services.failure_reason(outcome)
                 self.stderr.write(self.style.ERROR(f"{path}: {reason}"))
+            elif outcome.outcome == "draft" and outcome.kind == "kill":
+                # The story it withdraws may still be public: never only a warning.
+                self.stranded_kills.append(outcome.story.pk)
+                self.stderr.write(self.style.ERROR(f"{path}: {outcome.describe()}"))
             elif verbosity >= 1:
                 line = f"{path}: {outcome.describe()}"
                 if outcome.outcome == "draft":
