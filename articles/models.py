@@ -353,15 +353,11 @@ class TaggedStory(TaggedItemBase):
 
 
 class SearchWord(models.Model):
-    """A word of the archive, as the stored search vectors hold it: typo tolerance's lexicon.
-
-    The distinct lexemes of the stories' ``search_vector`` (stems: "negotiations" is
-    ``negoti``), with a GIN trigram index (squashed migration 0001, PostgreSQL alone): a
-    misspelt word is compared with these words, never with documents. Added to by
-    ``search.refresh_stories`` (never pruned: a stale word finds nothing), rebuilt by
-    ``refresh_all``; drafts' words too, unseen by readers. Empty on SQLite, whose typo
-    tolerance reads the full-text index's own vocabulary (``articles/search/sqlite.py``).
-    """
+    """A lexeme of the stories' ``search_vector`` (a stem: "negotiations" is ``negoti``):
+    typo tolerance's lexicon, a misspelt word compared with these, never with documents (a
+    GIN trigram index, PostgreSQL alone). Added to by ``search.refresh_stories`` (never
+    pruned: a stale word finds nothing), rebuilt by ``refresh_all``. Empty on SQLite, whose
+    typo tolerance reads the FTS5 index's vocabulary (``articles/search/sqlite.py``)."""
 
     word = models.TextField(primary_key=True)
 

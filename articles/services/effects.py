@@ -195,13 +195,11 @@ def tag_changed(sender, instance: Tag, created: bool = False, **kwargs) -> None:
 @receiver(post_save, sender=Correction)
 @receiver(post_delete, sender=Correction)
 def correction_changed(sender, instance: Correction, raw: bool = False, **kwargs) -> None:
-    """A correction published, changed or deleted: its story's page, the corrections page
-    and feed, and the sitemap, whose lastmod is its time (a prepared one is on no page
-    yet). The feeds carry the story's own key."""
+    """A correction published, changed or deleted: its story's page (the feeds too), the
+    corrections page and feed, the sitemap's lastmod (a prepared one is on no page yet)."""
     if instance.published_at is not None or raw:
         story = instance.story_id
-        keys = {surrogate.story(story), surrogate.CORRECTIONS, surrogate.SITEMAP}
-        _record(Changes(keys=keys))
+        _record(Changes(keys={surrogate.story(story), surrogate.CORRECTIONS, surrogate.SITEMAP}))
 
 
 def keys_of(changes: Changes) -> set[str]:

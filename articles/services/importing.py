@@ -227,7 +227,7 @@ def _import_wire_batch(
                 )
             )
         existing = {story.source_checksum: story for story in stories}
-        existing |= _stories_of_takes(set(checksums) - set(existing))
+        existing |= takes.stories_of_takes(set(checksums) - set(existing), defer=DESK_ONLY_FIELDS)
         first_of: dict[str, int] = {}
         new: list[int] = []
         later: list[int] = []
@@ -257,7 +257,7 @@ def _import_wire_batch(
         # After the first takes, one at a time, oldest first (by time, then update
         # number; files come in any order, update10 before update2): an update may join
         # a story that this very batch made, and a later one then follows it.
-        later.sort(key=lambda i: _take_order(copies[i].parsed, now=now))
+        later.sort(key=lambda i: takes.take_order(copies[i].parsed, now=now))
         for i in later:
             results[i] = _import_take(copies[i], user=user, now=now)
         created = [r.story for r in results if isinstance(r, ImportResult) and r.created]
@@ -282,20 +282,6 @@ def _is_first_take(copy: WireCopy) -> bool:
     with no story named, or a later one the desk chose to keep apart."""
     named = copy.story is not None or copy.slug is not None
     return copy.as_new or (copy.parsed.kind == "original" and not named)
-
-
-def _stories_of_takes(checksums: set[str]) -> dict[str, Story]:
-    """The stories that already hold a take of these checksums (a later take imported
-    before joined its story: it is not a story's own copy)."""
-    if not checksums:
-        return {}
-    found = (
-        Take.objects.filter(checksum__in=checksums)
-        .select_related("story")
-        .only("checksum", "story")
-        .defer(*(f"story__{name}" for name in DESK_ONLY_FIELDS))
-    )
-    return {take.checksum: take.story for take in found}
 
 
 def _import_take(
@@ -333,10 +319,6 @@ def _import_take(
         return takes.TakeRefused(" ".join(exc.messages))
     except (IntegrityError, DataError) as exc:
         return exc
-
-
-def _take_order(parsed, *, now: datetime) -> tuple:
-    return (takes.take_time(parsed, now=now), parsed.revision or 0)
 
 
 def _save_one(copy: WireCopy, *, user, now: datetime) -> ImportResult | DatabaseError:

@@ -80,6 +80,25 @@ def take_time(parsed: wire.WireStory, *, now: datetime) -> datetime:
     return (parsed.published_at or now).astimezone(UTC)
 
 
+def take_order(parsed: wire.WireStory, *, now: datetime) -> tuple:
+    """The order later takes are applied in: by their time, then update number."""
+    return (take_time(parsed, now=now), parsed.revision or 0)
+
+
+def stories_of_takes(checksums: set[str], *, defer: tuple[str, ...] = ()) -> dict[str, Story]:
+    """The stories that already hold a take of these checksums (a later take imported
+    before joined its story: it is not a story's own copy), ``defer`` left unread."""
+    if not checksums:
+        return {}
+    found = (
+        Take.objects.filter(checksum__in=checksums)
+        .select_related("story")
+        .only("checksum", "story")
+        .defer(*(f"story__{name}" for name in defer))
+    )
+    return {take.checksum: take.story for take in found}
+
+
 def take_label(kind: str, revision: int | None) -> str:
     """``update 2``, ``correction``, ``kill notice``…: the take in a sentence."""
     label = KIND_NAMES.get(kind, kind)

@@ -5,8 +5,7 @@ an :class:`Entry` keeps a response's bytes with the versions of its keys when it
 rendered, and :func:`purge` gives each purged key a new version. An entry whose keys all
 still have the versions it was stored with is current; otherwise it is a miss. This works
 on any cache backend. ``articles.site.caching`` serves pages from it; its docstring tells
-the whole design (the purge mark, the trusted versions, the includes).
-"""
+the whole design (the purge mark, the trusted versions, the includes)."""
 
 from __future__ import annotations
 
