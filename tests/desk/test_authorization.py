@@ -11,10 +11,14 @@ from taggit.models import Tag
 from articles import services
 from articles.models import Correction, Section, Story
 from articles.services import history
-from tests.desk.authorization_cases import CASES, LOGIN, World
+from tests.desk.authorization_cases import CASES as DESK_CASES
+from tests.desk.authorization_cases import LOGIN, World
+from tests.desk.authorization_lifecycle_cases import LIFECYCLE_CASES
 from tests.factories import make_story
 
 pytestmark = pytest.mark.django_db
+
+CASES = DESK_CASES + LIFECYCLE_CASES
 
 
 @pytest.fixture
