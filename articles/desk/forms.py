@@ -21,6 +21,7 @@ from articles.models import TAG_MAX_LENGTH, Correction, Section, Story
 from articles.services import history
 from articles.services.editing import EMBARGO_EDITORS_ONLY, embargo_shortened
 from articles.services.lifecycle import CORRECTION_MAX_LENGTH
+from articles.services.publishing import KILLED_NOT_UNPUBLISHED
 
 PUBLICATION_MARKS = {
     "_publish": lambda story, at: services.mark_published(story),
@@ -179,6 +180,8 @@ class StoryAdminForm(PublishableTextMixin, forms.ModelForm):
                     "This story is published, so only editors can change it now. Your "
                     "changes are not saved; they are still in the form below to copy."
                 )
+            if status == Story.Status.KILLED and "_unpublish" in self.data:
+                raise ValidationError(KILLED_NOT_UNPUBLISHED)  # a crafted request
             if (
                 not self.can_publish
                 and "embargo" in cleaned

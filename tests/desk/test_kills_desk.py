@@ -30,16 +30,21 @@ def test_status_offers_no_kill_and_a_killed_story_says_so(client, editor):
     assert 'name="_publish"' not in html
 
 
-def test_publish_button_posted_on_a_killed_story_is_refused(client, editor):
-    """Even posted by hand, "publish now" does not bring back a killed story."""
+@pytest.mark.parametrize("button", ["_publish", "_unpublish"])
+def test_publication_buttons_posted_on_a_killed_story_are_refused(client, editor, button):
+    """Even posted by hand, "publish now" does not bring back a killed story, nor does
+    "unpublish" make it a draft: the form says why, and nothing changes."""
     story = make_story()
     services.kill_story(story=story, user=editor)
+    story.refresh_from_db()
     client.force_login(editor)
-    response = client.post(change_url(story), story_form_data(story, _publish="1"))
+    response = client.post(change_url(story), story_form_data(story, **{button: "1"}))
     assert response.status_code == 200
     assert "This story was killed" in response.content.decode()
-    story.refresh_from_db()
-    assert story.status == Story.Status.KILLED
+    assert Story.objects.values_list("status", "version").get(pk=story.pk) == (
+        Story.Status.KILLED,
+        story.version,
+    )
 
 
 # Kill and reinstate ----------------------------------------------------------------------
