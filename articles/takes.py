@@ -3,7 +3,7 @@ told of, and the addresses it had before (``articles.models`` re-exports them)."
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from django.db import models
 from django.db.models import Q
@@ -183,3 +183,12 @@ def was_live(listing: tuple | None, *, now) -> bool:
         and published_at <= now
         and (embargo is None or embargo <= now)
     )
+
+
+def supersedes(take: Take, *, revision: int | None, at: datetime) -> bool:
+    """Whether ``take`` is newer than a take numbered ``revision`` filed at ``at``: later;
+    or, filed the same minute (the wire's stamps go no finer), with a higher update number
+    when both have one. Otherwise the take that came last is the latest."""
+    if take.received_at != at:
+        return take.received_at > at
+    return take.revision is not None and revision is not None and take.revision > revision

@@ -41,7 +41,7 @@ from articles.services.lifecycle import mark_killed, prepare_correction
 from articles.services.permissions import can_publish, require
 from articles.services.wire_copy import build_sections, build_take
 from articles.slugs import place_slug
-from articles.takes import was_live
+from articles.takes import supersedes, was_live
 
 MATCH_WINDOW = timedelta(hours=72)
 """How far apart a take and the latest take of its story may be."""
@@ -287,14 +287,17 @@ def apply_take(
 
 
 def newer_take(parsed: wire.WireStory, *, story: Story, at: datetime) -> Take | None:
-    """The story's latest take if it is newer than ``parsed`` (filed at ``at``): later, or
-    at the same minute with a higher update number. None when ``parsed`` is the latest."""
-    latest = story.takes.order_by("-received_at", "-revision", "-pk").first()
-    if latest is None or latest.received_at < at:
-        return None
-    if latest.received_at == at and (latest.revision or 0) <= (parsed.revision or 0):
-        return None
-    return latest
+    """The story's newest later take that supersedes ``parsed`` (filed at ``at``), or None
+    when ``parsed`` is the latest: see :func:`supersedes`. First takes and kill notices do
+    not count (a first take pasted without a timestamp is dated on arrival)."""
+    later = [
+        take
+        for take in story.takes.exclude(kind__in=(Take.Kind.ORIGINAL, Take.Kind.KILL)).only(
+            "kind", "revision", "received_at", "headline"
+        )
+        if supersedes(take, revision=parsed.revision, at=at)
+    ]
+    return max(later, key=lambda take: (take.received_at, take.pk), default=None)
 
 
 def _correct(parsed: wire.WireStory, *, story: Story, take: Take, user, publish: bool) -> None:

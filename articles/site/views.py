@@ -18,6 +18,7 @@ from articles.models import Correction, Section, Story, Take
 from articles.site import addresses, caching, structured_data
 from articles.site import keys as surrogate
 from articles.site.pagination import BadCursor, keyset_page
+from articles.takes import supersedes
 
 STORIES_PER_PAGE = 20
 RELATED_STORIES = 4
@@ -153,17 +154,23 @@ def _render_story(request, story: Story, *, preview: bool = False):
 
 def latest_note(story: Story) -> str:
     """The agency's note on the take that made the story's last update (an update, refile
-    or correction filed at its ``revised_at``): what changed, in its words ("Adds death
-    toll in paragraph 2"). "" when that take has none, or when the desk made the update
-    (a correction published by hand): an earlier take's note would tell of another change.
-    """
-    take = (
-        Take.objects.filter(story=story, kind__in=NOTED_TAKES, received_at=story.revised_at)
-        .exclude(note="")
-        .order_by("-pk")
-        .only("note")
-        .first()
+    or correction filed at its ``revised_at`` that no other take of that minute supersedes:
+    ``articles.takes.supersedes``): what changed, in its words ("Adds death toll in
+    paragraph 2"). "" when that take has none, or when the desk made the update (a
+    correction published by hand): an earlier take's note would tell of another change."""
+    takes = list(
+        Take.objects.filter(story=story, kind__in=NOTED_TAKES, received_at=story.revised_at).only(
+            "note", "revision", "received_at"
+        )
     )
+    applied = [
+        take
+        for take in takes
+        if not any(
+            supersedes(other, revision=take.revision, at=take.received_at) for other in takes
+        )
+    ]
+    take = max(applied, key=lambda take: take.pk, default=None)
     return take.note if take else ""
 
 

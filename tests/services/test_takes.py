@@ -14,6 +14,7 @@ from tests.services.takes_helpers import (
     NEW_TOLL,
     OLD_TOLL,
     SAMPLES,
+    STAMP,
     first_paragraph,
     import_seed,
     later_take,
@@ -260,3 +261,30 @@ def test_a_batch_applies_its_takes_oldest_first_whatever_their_order():
     story = results[2].story
     assert SECOND in first_paragraph(story)
     assert Story.objects.get(pk=story.pk).revised_at == datetime(2023, 9, 21, 9, 0, tzinfo=UTC)
+
+
+def test_a_first_take_without_a_timestamp_does_not_make_its_update_look_old(monkeypatch):
+    """The first take pasted without its timestamp line is dated on arrival (14:15 GMT),
+    after the update's own stamp (08:10 GMT): the update still applies."""
+    monkeypatch.setattr(timezone, "now", lambda: datetime(2023, 9, 21, 14, 15, tzinfo=UTC))
+    story = services.import_wire_copy(data=seed_text().replace(STAMP + "\n\n", "", 1)).story
+    update = services.import_wire_copy(data=later_take())
+    assert (update.outcome, update.newer) == ("joined", "")
+    assert NEW_TOLL in first_paragraph(story)
+
+
+def test_takes_of_the_same_minute_go_by_update_number_then_arrival():
+    """Stamped alike (to the minute): UPDATE 1 after UPDATE 2 is kept only; a correction
+    with no number after UPDATE 2 is the latest, and applies."""
+    story = import_seed()
+    at = "21 Sep 2023, 15:00"
+    services.import_wire_copy(data=later_take("UPDATE 2-", stamp=at, text=(OLD_TOLL, SECOND)))
+    late = services.import_wire_copy(data=later_take(stamp=at))
+    assert late.newer == "update 2"
+    assert SECOND in first_paragraph(story)
+    fixed = SECOND.replace("213", "231")
+    correction = services.import_wire_copy(
+        data=later_take("CORRECTED-", stamp=at, note="Corrects toll", text=(OLD_TOLL, fixed))
+    )
+    assert (correction.outcome, correction.newer) == ("joined", "")
+    assert fixed in first_paragraph(story)

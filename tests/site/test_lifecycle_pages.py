@@ -19,6 +19,7 @@ from articles.models import Correction, Story, Take
 from articles.services import effects
 from articles.site.structured_data import iso_seconds
 from tests.factories import make_story, make_user
+from tests.services.takes_helpers import import_seed, later_take
 
 pytestmark = pytest.mark.django_db
 
@@ -376,3 +377,17 @@ def test_a_kill_or_embargo_takes_the_story_off_every_public_path_cached_or_not(
     assert showing() == []
     expected = 410 if change == "kill" else 404
     assert client.get(story.get_absolute_url()).status_code == expected
+
+
+def test_the_note_is_that_of_the_take_applied_not_of_one_only_kept(client, commit):
+    """UPDATE 2 and a late UPDATE 1 stamped the same minute: update 1 is only kept, and the
+    page's note is update 2's."""
+    with commit():
+        story = import_seed()
+        for prefix, note in (("UPDATE 2-", "Adds reaction"), ("UPDATE 1-", "Adds toll")):
+            services.import_wire_copy(
+                data=later_take(prefix, note=note, stamp="21 Sep 2023, 15:00")
+            )
+    html = client.get(story.get_absolute_url()).content.decode()
+    assert '<p class="update-note">Adds reaction</p>' in html
+    assert "Adds toll" not in html
