@@ -14,6 +14,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from reversion.errors import RevertError
 
 from articles import wire
 from articles.models import Correction, Story, Take
@@ -45,14 +46,17 @@ def mark_reinstated(story: Story) -> str:
 
 
 def status_before_kill(story: Story) -> str:
-    """The status of the story's latest revision that was not killed: published or draft
-    (published when its history has none, as for a story killed before revisions were
-    kept)."""
-    for version in history.story_versions(story.pk):
-        status = version.field_dict.get("status")
+    """The status of the story's latest revision that was not killed: published or draft.
+    A draft when its history does not say (no revision from before the kill, or one that
+    can no longer be read): coming back as a draft publishes nothing by mistake."""
+    for version in history.story_versions(story.pk).iterator(chunk_size=10):
+        try:
+            status = version.field_dict.get("status")
+        except RevertError:  # saved by an older version of the model: not readable now
+            continue
         if status in (Story.Status.DRAFT, Story.Status.PUBLISHED):
             return status
-    return Story.Status.PUBLISHED
+    return Story.Status.DRAFT
 
 
 def kill_story(

@@ -33,7 +33,8 @@ def date_modified(story: Story):
     update or a correction, ``revised_at``), else its last save. Never before its
     publication: a story saved before its scheduled time was not changed for anyone.
 
-    The one answer of the page, its JSON-LD, the feeds and the API alike."""
+    The one answer of the page, its JSON-LD, the feeds and the sitemaps alike (ninjs's
+    ``versioncreated`` is when its version was made: ``articles.api``)."""
     changed = story.revised_at or story.updated_at
     return max(changed, story.published_at)
 

@@ -158,3 +158,16 @@ def test_reinstating_brings_back_the_state_before_the_kill(editor, commit):
     assert not Story.objects.published().filter(pk=draft.pk).exists()
     (latest, *_) = history.story_versions(draft.pk)
     assert latest.revision.comment == "Reinstated as a draft"
+
+
+def test_a_story_killed_with_no_history_from_before_comes_back_a_draft(editor, commit):
+    """Made without a revision (a fixture, say), killed, reinstated: its history cannot
+    say it was public, so it comes back a draft rather than published by mistake."""
+    story = Story.objects.create(
+        headline="No history", slug="no-history", status=Story.Status.KILLED
+    )
+    with commit():
+        services.reinstate_story(story=story, user=editor)
+    assert Story.objects.get(pk=story.pk).status == Story.Status.DRAFT
+    (latest,) = history.story_versions(story.pk)
+    assert latest.revision.comment == "Reinstated as a draft"

@@ -64,7 +64,7 @@ def test_the_samples_once_refused_now_import(capsys):
     draft = Story.objects.exclude(pk=embargoed.pk).get()
     assert draft.status == Story.Status.DRAFT
     assert str(failure.value) == (
-        f"Kill notices that matched no story: 1 (kept as drafts: {draft.pk}). What they "
+        f"Kill notices that matched no single story: 1 (kept as drafts: {draft.pk}). What they "
         "withdraw may still be public: find it and kill it in the desk."
     )
     assert failure.value.returncode == 1

@@ -30,7 +30,7 @@ class Command(BaseCommand):
         "from an editorial sidecar (FILE with a .toml suffix) when there is one, else tags "
         "are suggested from the text. "
         "A bad file is reported and skipped; the exit status is 1 if any file failed, or "
-        "if a kill notice matched no story. "
+        "if a kill notice matched no single story. "
         "Ctrl-C or SIGTERM stops the import after the batch being saved."
     )
 
@@ -87,8 +87,9 @@ class Command(BaseCommand):
         if kills := self.stranded_kills:
             ids = ", ".join(str(pk) for pk in kills)
             problems.append(
-                f"Kill notices that matched no story: {len(kills)} (kept as drafts: {ids}). "
-                "What they withdraw may still be public: find it and kill it in the desk."
+                f"Kill notices that matched no single story: {len(kills)} "
+                f"(kept as drafts: {ids}). What they withdraw may still be public: find it "
+                "and kill it in the desk."
             )
         if problems:
             raise CommandError(" ".join(problems))
