@@ -39,7 +39,7 @@ from articles.services.effects import (
     search_is_stored,
 )
 from articles.services.effects import purge_on_commit as purge_pages
-from articles.services.import_session import BatchFailed, ImportSession
+from articles.services.import_session import BatchFailed, ImportSession, first_takes_first
 from articles.services.importing import ImportResult, import_wire_batch, import_wire_copy
 from articles.services.lifecycle import (
     kill_story,
@@ -96,6 +96,7 @@ __all__ = [
     "delete_tags",
     "failure_reason",
     "find_story",
+    "first_takes_first",
     "import_wire_batch",
     "import_wire_copy",
     "kill_story",

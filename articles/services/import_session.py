@@ -22,7 +22,7 @@ from django.db import DatabaseError, connection, transaction
 
 from articles import wire
 from articles.services import effects
-from articles.services.importing import ImportResult, import_wire_batch
+from articles.services.importing import ImportResult, import_wire_batch, is_first_take
 from articles.services.takes import TakeRefused
 from articles.services.wire_copy import SidecarError, WireCopy, read_wire_file
 
@@ -110,3 +110,22 @@ class ImportSession:
         self._search.refresh(changes.story_ids)
         self._keys |= effects.keys_of(changes)
         return results
+
+
+def first_takes_first(paths: Sequence[Path]) -> list[Path]:
+    """``paths`` with every later take (an update, correction, refile or kill, or copy
+    whose sidecar names its story) after every first take, each group in its order: a run
+    longer than one batch then makes its stories before their takes come, as one batch
+    does. A file that cannot be read or parsed counts as a first take (its error is
+    reported when it is imported). Reads and parses each file once more than the import."""
+
+    def later(path: Path) -> bool:
+        try:
+            return not is_first_take(read_wire_file(path))
+        except (wire.WireError, SidecarError, OSError):
+            return False
+
+    kinds = [later(path) for path in paths]
+    return [path for path, is_later in zip(paths, kinds, strict=True) if not is_later] + [
+        path for path, is_later in zip(paths, kinds, strict=True) if is_later
+    ]

@@ -241,7 +241,7 @@ def _import_wire_batch(
                     repaired.append(story)
             elif checksum not in first_of:
                 first_of[checksum] = i
-                (new if _is_first_take(copies[i]) else later).append(i)
+                (new if is_first_take(copies[i]) else later).append(i)
 
         if new:
             try:
@@ -277,7 +277,7 @@ def _import_wire_batch(
     return results
 
 
-def _is_first_take(copy: WireCopy) -> bool:
+def is_first_take(copy: WireCopy) -> bool:
     """Whether ``copy`` makes a story of its own in the batch's bulk insert: a first take
     with no story named, or a later one the desk chose to keep apart."""
     named = copy.story is not None or copy.slug is not None

@@ -142,3 +142,25 @@ def test_read_sidecar_gives_the_story_and_slug(tmp_path):
     copy.with_suffix(".toml").write_text("story = 0\n")
     with pytest.raises(SidecarError, match="story must be a story's id"):
         read_sidecar(copy)
+
+
+def test_a_run_of_many_batches_makes_the_stories_before_their_takes(tmp_path, capsys, monkeypatch):
+    """Batches of one file: the update listed first still joins the story its first take
+    (listed after it) makes, as in one batch; a file that cannot be read keeps its line."""
+    from articles.management.commands import import_wire
+
+    monkeypatch.setattr(import_wire, "BATCH_SIZE", 1)
+    update = write(tmp_path, "a-update.txt", later_take())
+    broken = write(tmp_path, "b-broken.txt", "")
+    seed = tmp_path / "c-seed.txt"
+    shutil.copyfile(SEED, seed)
+    with pytest.raises(CommandError, match="1 of 3 files could not be imported"):
+        run(update, broken, seed)
+    story = Story.objects.get()
+    out, err = capsys.readouterr()
+    assert out.splitlines() == [
+        f"{seed}: imported as story {story.pk} (published): {HEADLINE}",
+        f'{update}: joined "{HEADLINE}" (story {story.pk}) as update 1',
+    ]
+    assert err.startswith(f"{broken}: ")
+    assert story.takes.count() == 2
