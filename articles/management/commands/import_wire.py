@@ -45,10 +45,10 @@ class Command(BaseCommand):
     def handle(self, *args, files, publish, verbosity, **options):
         failed = done = 0
         self.stranded_kills: list[int] = []
-        if len(files) > BATCH_SIZE:  # one batch orders its takes itself
-            files = services.first_takes_first(files)
         with StopSignals() as stop, services.ImportSession() as session:
             try:
+                if len(files) > BATCH_SIZE:  # one batch orders its takes itself
+                    files = services.first_takes_first(files)
                 for start in range(0, len(files), BATCH_SIZE):
                     if stop.signum is not None:
                         break
