@@ -21,12 +21,12 @@ from articles.models import TAG_MAX_LENGTH, Correction, Section, Story
 from articles.services import history
 from articles.services.editing import EMBARGO_EDITORS_ONLY, embargo_shortened
 from articles.services.lifecycle import CORRECTION_MAX_LENGTH
-from articles.services.publishing import KILLED_NOT_UNPUBLISHED
 
 PUBLICATION_MARKS = {
     "_publish": lambda story, at: services.mark_published(story),
     "_schedule": lambda story, at: services.mark_scheduled(story, at=at),
     "_publish_at_embargo": lambda story, at: services.mark_published_at_embargo(story),
+    "_unpublish": lambda story, at: services.mark_unpublished(story),
 }
 """The change form's publishing buttons and the workflow each one runs before the save."""
 
@@ -180,8 +180,6 @@ class StoryAdminForm(PublishableTextMixin, forms.ModelForm):
                     "This story is published, so only editors can change it now. Your "
                     "changes are not saved; they are still in the form below to copy."
                 )
-            if status == Story.Status.KILLED and "_unpublish" in self.data:
-                raise ValidationError(KILLED_NOT_UNPUBLISHED)  # a crafted request
             if (
                 not self.can_publish
                 and "embargo" in cleaned
@@ -205,8 +203,8 @@ class StoryAdminForm(PublishableTextMixin, forms.ModelForm):
 
     def _try_publication(self, button: str, cleaned: dict) -> None:
         """Run the button's workflow on a copy of the story as the form would save it, so
-        what it refuses (a killed story, an embargo still to come, a time in the past) is
-        a form error, in the service's words, and nothing is saved."""
+        what it refuses (a killed story published or unpublished, an embargo still to come,
+        a time in the past) is a form error, in the service's words, and nothing is saved."""
         embargo = cleaned.get("embargo", self.instance.embargo)
         if button == "_publish_at_embargo" and embargo is None:
             self.add_error(

@@ -44,7 +44,7 @@ from articles.desk.wire_desk import wire_desk_view
 from articles.models import Section, Story
 from articles.wire import MAX_SECTIONS
 
-PUBLISH_BUTTONS = ("_publish", "_unpublish", "_schedule", "_publish_at_embargo")
+PUBLISH_BUTTONS = tuple(PUBLICATION_MARKS)
 
 
 class SectionInline(admin.StackedInline):
@@ -225,10 +225,7 @@ class StoryAdmin(HistoryViews, CorrectionViews, KillViews, VersionAdmin):
         # ("Changed Headline."): see log_change.
         comment = ""
         button = next((name for name in PUBLISH_BUTTONS if name in request.POST), None)
-        if button == "_unpublish":
-            services.require_publisher(request.user)
-            comment = services.mark_unpublished(obj)
-        elif button:
+        if button:
             services.require_publisher(request.user)
             comment = PUBLICATION_MARKS[button](obj, form.cleaned_data.get("published_at"))
         if not change:
