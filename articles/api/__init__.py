@@ -37,7 +37,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from articles.models import Section, Story
-from articles.site import addresses, caching
+from articles.site import addresses, caching, structured_data
 from articles.site import keys as surrogate
 from articles.site.pagination import BadCursor, keyset_page
 
@@ -135,13 +135,9 @@ def ninjs(story: Story, request: HttpRequest) -> dict:
         # through the desk's edits, which change what partners get too.
         "version": str(story.version),
         "firstcreated": _iso(story.published_at),
-        # When this version was made: its last save, or the correction published since
-        # (which saves no row), never before its publication (a story saved before its
-        # time had no public version before). Not dateModified, which a desk fix leaves
-        # at the last update: partners take a new version by its time as well as its number.
-        "versioncreated": _iso(
-            max(filter(None, (story.updated_at, story.revised_at, story.published_at)))
-        ),
+        # When this version was made, desk fixes included (not dateModified, which they
+        # leave at the last update): partners take a new version by its time too.
+        "versioncreated": _iso(structured_data.last_changed(story)),
         "pubstatus": "usable",
         "language": "en",
         "headlines": headlines,

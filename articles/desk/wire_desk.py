@@ -37,7 +37,7 @@ from taggit.utils import edit_string_for_tags
 
 from articles import services, wire
 from articles.desk.forms import PublishableTextMixin, TagNamesField
-from articles.models import Story, Take
+from articles.models import Story
 
 TEMPLATE = "admin/articles/story/wire_desk.html"
 
@@ -230,9 +230,8 @@ def _wire_desk(request, model_admin):
 def _preview(request, model_admin, parsed, *, form=None, refused: str = ""):
     """The preview: what was parsed and, for a later take, the story it would join."""
     existing = Story.objects.filter(source_checksum=parsed.checksum).first()
-    if existing is None:
-        take = Take.objects.filter(checksum=parsed.checksum).select_related("story").first()
-        existing = take.story if take else None
+    if existing is None:  # imported before as a later take of a story
+        existing = services.stories_of_takes({parsed.checksum}).get(parsed.checksum)
     match, nearby = None, []
     if parsed.kind != "original":
         now = timezone.now()

@@ -67,6 +67,7 @@ from articles.services.takes import (
     TakeRefused,
     find_story,
     nearby_stories,
+    stories_of_takes,
     take_label,
     take_time,
 )
@@ -127,6 +128,7 @@ __all__ = [
     "save_tag",
     "schedule_story",
     "search_is_stored",
+    "stories_of_takes",
     "take_label",
     "take_time",
     "unpublish_story",

@@ -125,7 +125,4 @@ def first_takes_first(paths: Sequence[Path]) -> list[Path]:
         except (wire.WireError, SidecarError, OSError):
             return False
 
-    kinds = [later(path) for path in paths]
-    return [path for path, is_later in zip(paths, kinds, strict=True) if not is_later] + [
-        path for path, is_later in zip(paths, kinds, strict=True) if is_later
-    ]
+    return sorted(paths, key=later)  # stable: each group keeps its order

@@ -349,11 +349,12 @@ def _save_new_stories(copies: Sequence[WireCopy], *, user, now: datetime) -> lis
     Embargoed copy keeps its embargo; published, it takes the later of its time and the
     embargo, so that it comes out by itself then and is on no public path before.
     """
-    stories, sections = [], []
+    stories, sections, filed = [], [], []
     for copy in copies:
         # In UTC, as the story reads back from the database: its revision (serialised from
         # this instance) then says "...Z" as the desk's do, not the wire's offset.
-        published_at = takes.take_time(copy.parsed, now=now) if copy.publish else None
+        filed.append(takes.take_time(copy.parsed, now=now))
+        published_at = filed[-1] if copy.publish else None
         embargo = copy.parsed.embargo
         if published_at is not None and embargo is not None:
             published_at = max(published_at, embargo.astimezone(UTC))
@@ -382,8 +383,8 @@ def _save_new_stories(copies: Sequence[WireCopy], *, user, now: datetime) -> lis
     TaggedStory.objects.bulk_create(tagged, batch_size=INSERT_BATCH)
     Take.objects.bulk_create(
         [
-            build_take(copy.parsed, story=story, received_at=takes.take_time(copy.parsed, now=now))
-            for copy, story in zip(copies, stories, strict=True)
+            build_take(copy.parsed, story=story, received_at=at)
+            for copy, story, at in zip(copies, stories, filed, strict=True)
         ],
         batch_size=INSERT_BATCH,
     )

@@ -127,7 +127,7 @@ def find_story(
     """
     if story is not None or slug is not None:
         return Match(named_story(story=story, slug=slug, lock=lock), named=True)
-    label = KIND_NAMES.get(parsed.kind, parsed.kind)
+    label = take_label(parsed.kind, None)
     dateline = parsed.dateline
     if dateline is None or not dateline.place:
         return Match(None, reason=f'{label} headed "{parsed.headline}" has no dateline to match')

@@ -57,11 +57,10 @@ def was_out(story: Story) -> bool:
     """Whether readers could have seen the story before its kill: its time had come, and
     any embargo. A story killed before it ever came out answers 404 like a draft, so that
     its address does not tell that it existed."""
-    now = timezone.now()
     return (
         story.published_at is not None
-        and story.published_at <= now
-        and (story.embargo is None or story.embargo <= now)
+        and story.published_at <= timezone.now()
+        and not story.is_embargoed
     )
 
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from taggit.models import Tag
 
 from articles.models import Story
-from articles.site import caching
+from articles.site import caching, structured_data
 from articles.site import keys as surrogate
 
 NEWS_WINDOW = timedelta(hours=48)
@@ -31,9 +31,7 @@ class StorySitemap(Sitemap):
         )
 
     def lastmod(self, story):
-        # Any change a crawler should fetch again: a save, or an update or correction
-        # readers were told of (an import may set that without a later save).
-        return max(story.updated_at, story.published_at, story.revised_at or story.published_at)
+        return structured_data.last_changed(story)
 
 
 class TagSitemap(Sitemap):

@@ -33,10 +33,17 @@ def date_modified(story: Story):
     update or a correction, ``revised_at``), else its last save. Never before its
     publication: a story saved before its scheduled time was not changed for anyone.
 
-    The one answer of the page, its JSON-LD, the feeds and the sitemaps alike (ninjs's
-    ``versioncreated`` is when its version was made: ``articles.api``)."""
+    The one answer of the page, its JSON-LD and the feeds alike."""
     changed = story.revised_at or story.updated_at
     return max(changed, story.published_at)
+
+
+def last_changed(story: Story):
+    """When the story last changed at all: a save, or an update or correction readers were
+    told of (an import or a correction may set ``revised_at`` without a save); never
+    before its publication. What crawlers (the sitemap's lastmod) and partners (ninjs's
+    ``versioncreated``) go by, desk fixes included."""
+    return max(filter(None, (story.updated_at, story.revised_at, story.published_at)))
 
 
 def published_corrections(story: Story) -> list:
